@@ -1,0 +1,130 @@
+"""Numerical differentiation and ``gradcheck``: trust every derivative, but verify.
+
+The central difference (f(x + h) − f(x − h)) / ((x + h) − (x − h)) has error O(h²)
+from truncation and O(ε_machine / h) from rounding; h = 1e-6 balances the two for
+values of order 1. We divide by the step the floats actually represent, not by 2h.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from numbers import Real
+
+from autograd_core.engine import Value, _as_float, no_grad
+from autograd_core.functional import evaluate_with_grads
+
+
+class GradcheckError(AssertionError):
+    """An analytical derivative disagrees with the numerical one."""
+
+
+class NonDifferentiablePointError(GradcheckError):
+    """The point sits on a kink: the slopes from the left and from the right differ."""
+
+
+def _inputs(inputs: Sequence[float] | float, name: str) -> list[float]:
+    if isinstance(inputs, (Real, Value)):
+        inputs = [inputs]  # type: ignore[list-item]
+    return [_as_float(x, f"{name} input {i}") for i, x in enumerate(inputs)]  # type: ignore[union-attr]
+
+
+def _f_at(f: Callable[..., Value], xs: list[float]) -> float:
+    """f(xs) as a float, without building a graph."""
+    with no_grad():
+        out = f(*[Value(x) for x in xs])
+    if not isinstance(out, Value):
+        raise TypeError(f"f must return a Value, got {type(out).__name__}: {out!r}")
+    return out.data
+
+
+def _moved(xs: list[float], i: int, h: float) -> tuple[list[float], float]:
+    """xs with xs[i] moved by h, and the moved coordinate as the float it really is."""
+    ys = list(xs)
+    ys[i] = xs[i] + h
+    return ys, ys[i]
+
+
+def _slope(f: Callable[..., Value], xs: list[float], i: int, lo: float, hi: float) -> float:
+    """(f(x + hi) − f(x + lo)) / (represented step), moving only coordinate i."""
+    x_hi, at_hi = _moved(xs, i, hi)
+    x_lo, at_lo = _moved(xs, i, lo)
+    return (_f_at(f, x_hi) - _f_at(f, x_lo)) / (at_hi - at_lo)
+
+
+def numerical_grad(f: Callable[..., Value], inputs: Sequence[float] | float, *, eps: float = 1e-6) -> list[float]:
+    """[∂f/∂xᵢ ≈ (f(x + h·eᵢ) − f(x − h·eᵢ)) / ((xᵢ + h) − (xᵢ − h))] with h = eps."""
+    if not eps > 0:
+        raise ValueError(f"numerical_grad: eps must be positive, got {eps!r}")
+    xs = _inputs(inputs, "numerical_grad")
+    return [_slope(f, xs, i, -eps, eps) for i in range(len(xs))]
+
+
+def _kink(
+    f: Callable[..., Value], xs: list[float], i: int, eps: float, tol: Callable[[float, float], float]
+) -> tuple[float, float] | None:
+    """The (left, right) one-sided slopes at xs[i] if they differ like a kink, else None.
+
+    For smooth f the gap right − left ≈ h·f″ shrinks with h; at a kink it does not,
+    so the gap must be beyond tolerance and not roughly double at step 2h.
+    """
+    left, right = _slope(f, xs, i, -eps, 0.0), _slope(f, xs, i, 0.0, eps)
+    gap = abs(right - left)
+    if not gap > tol(left, right):
+        return None
+    wide_gap = abs(_slope(f, xs, i, 0.0, 2 * eps) - _slope(f, xs, i, -2 * eps, 0.0))
+    return (left, right) if wide_gap < 1.5 * gap else None
+
+
+def gradcheck(
+    f: Callable[..., Value],
+    inputs: Sequence[float] | float,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-5,
+    detect_kinks: bool = True,
+) -> bool:
+    """Compare backprop's ∂f/∂xᵢ with central differences; True, or raise ``GradcheckError``.
+
+    Passes where |a − n| ≤ atol + rtol·max(|a|, |n|) for every input. With
+    ``detect_kinks``, a point where the left and right slopes differ raises
+    ``NonDifferentiablePointError`` (the derivative there is only a convention).
+    """
+    xs = _inputs(inputs, "gradcheck")
+    fx, analytical = evaluate_with_grads(f, xs, "gradcheck")
+    numerical = numerical_grad(f, xs, eps=eps)
+
+    def tol(a: float, n: float) -> float:
+        return atol + rtol * max(abs(a), abs(n))
+
+    if detect_kinks:
+        for i in range(len(xs)):
+            kink = _kink(f, xs, i, eps, tol)
+            if kink is not None:
+                left, right = kink
+                raise NonDifferentiablePointError(
+                    f"gradcheck: input {i} (x{i} = {xs[i]!r}) sits on a kink: the slope from the left is "
+                    f"{left:.6g} and from the right is {right:.6g}, so f is not differentiable there "
+                    f"(backprop reports {analytical[i]!r}, a convention). f(x) = {fx!r}. kink — move the point."
+                )
+    failures = []
+    for i, (a, n) in enumerate(zip(analytical, numerical)):
+        diff = abs(a - n)
+        if not diff <= tol(a, n):  # also catches NaN
+            scale = max(abs(a), abs(n))
+            rel = diff / scale if scale else math.inf
+            failures.append(
+                f"  input {i}: x{i} = {xs[i]!r}\n"
+                f"    analytical ∂f/∂x{i} = {a!r}  (backward)\n"
+                f"    numerical  ∂f/∂x{i} = {n!r}  (central difference, eps = {eps!r})\n"
+                f"    |diff| = {diff:.6g} > tolerance {tol(a, n):.6g} = atol {atol!r} + rtol {rtol!r} · max(|a|, |n|)\n"
+                f"    relative error = {rel:.6g}"
+            )
+    if failures:
+        passed = len(xs) - len(failures)
+        raise GradcheckError(
+            f"gradcheck failed for {len(failures)} of {len(xs)} inputs at f(x) = {fx!r} "
+            f"({passed} other input{'s' if passed != 1 else ''} passed):\n" + "\n".join(failures)
+        )
+    return True

@@ -1,0 +1,1 @@
+"""nn: neurons, layers and training built from autograd_core Values."""
