@@ -1,1 +1,62 @@
-"""nn: neurons, layers and training built from autograd_core Values."""
+"""nn: neurons, layers, losses, SGD and a training loop, built from autograd_core Values.
+
+Importing ``nn`` imports only ``autograd_core``; scikit-learn, tqdm and matplotlib are
+imported by the functions that use them.
+"""
+
+from nn.activations import ACTIVATIONS
+from nn.data import batches, load_digits, make_moons, nand, xor
+from nn.init import INITS
+from nn.layers import MLP, Dropout, Layer, Neuron, Sequential
+from nn.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    hinge_loss,
+    l1_penalty,
+    l2_penalty,
+    log_softmax,
+    mse_loss,
+    quadratic_cost,
+    softmax,
+)
+from nn.module import Module
+from nn.optim import SGD, clip_grad_norm, clip_grad_value
+from nn.perceptron import Perceptron
+from nn.serialization import ModelFileError
+from nn.train import History, TrainingDivergedError, accuracy, fit
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "MLP",
+    "SGD",
+    "Dropout",
+    "History",
+    "Layer",
+    "ModelFileError",
+    "Module",
+    "Neuron",
+    "Perceptron",
+    "Sequential",
+    "TrainingDivergedError",
+    "accuracy",
+    "batches",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "clip_grad_norm",
+    "clip_grad_value",
+    "cross_entropy",
+    "fit",
+    "hinge_loss",
+    "l1_penalty",
+    "l2_penalty",
+    "load_digits",
+    "log_softmax",
+    "make_moons",
+    "mse_loss",
+    "nand",
+    "quadratic_cost",
+    "softmax",
+    "xor",
+]

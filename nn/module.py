@@ -1,0 +1,134 @@
+"""``Module``: the base class of every layer and network, with PyTorch's habits.
+
+A module's parameters are the ``Value`` attributes it holds, directly, in lists, or
+inside child modules. Their dotted names come from the attribute path, e.g.
+``layers.0.neurons.3.w.1`` (weight 1 of neuron 3 of layer 0) and ``layers.0.neurons.3.b``,
+and every parameter carries its name as its ``label`` so a drawn graph shows where it lives.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterator
+from typing import Any, ClassVar, TypeVar
+
+from autograd_core import Value
+
+M = TypeVar("M", bound="Module")
+
+
+class Module:
+    """Base class: ``parameters()``, ``zero_grad()``, ``train()``/``eval()``, ``state_dict()``, save/load."""
+
+    registry: ClassVar[dict[str, type[Module]]] = {}
+    training: bool = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        Module.registry[cls.__name__] = cls  # so a saved file can name its class
+
+    # ---------------------------------------------------------------- structure
+    def children(self) -> Iterator[tuple[str, Module]]:
+        """(name, module) for each direct child module, in attribute order."""
+        for name, value in vars(self).items():
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, Module):
+                        yield f"{name}.{i}", item
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
+        """(dotted name, parameter) for every parameter, in a stable order."""
+        for name, value in vars(self).items():
+            if isinstance(value, Value):
+                yield prefix + name, value
+            elif isinstance(value, Module):
+                yield from value.named_parameters(f"{prefix}{name}.")
+            elif isinstance(value, list):
+                for i, item in enumerate(value):
+                    if isinstance(item, Value):
+                        yield f"{prefix}{name}.{i}", item
+                    elif isinstance(item, Module):
+                        yield from item.named_parameters(f"{prefix}{name}.{i}.")
+
+    def parameters(self) -> list[Value]:
+        """Every parameter (weights and biases), in the order of ``named_parameters()``."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """How many scalar parameters the module has."""
+        return sum(1 for _ in self.named_parameters())
+
+    def label_parameters(self) -> None:
+        """Set each parameter's ``label`` to its dotted name (done at construction)."""
+        for name, p in self.named_parameters():
+            p.label = name
+
+    def zero_grad(self) -> None:
+        """Set ∂C/∂p = 0 for every parameter p (gradients accumulate, as in PyTorch)."""
+        for p in self.parameters():
+            p.grad = 0.0
+
+    # ------------------------------------------------------------------- modes
+    def train(self: M, mode: bool = True) -> M:
+        """Training mode (dropout active) for this module and all its children; returns self."""
+        self.training = mode
+        for _, child in self.children():
+            child.train(mode)
+        return self
+
+    def eval(self: M) -> M:
+        """Evaluation mode (dropout is the identity); returns self."""
+        return self.train(False)
+
+    # ------------------------------------------------------------------- state
+    def state_dict(self) -> dict[str, float]:
+        """{dotted name: value} of every parameter."""
+        return {name: p.data for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, float]) -> None:
+        """Set every parameter from ``state``; on any mismatch raise ValueError and change nothing."""
+        params = dict(self.named_parameters())
+        missing = [k for k in params if k not in state]
+        unexpected = [k for k in state if k not in params]
+        if missing or unexpected:
+            raise ValueError(
+                f"state_dict does not match {type(self).__name__} ({len(params)} parameters): "
+                f"missing {_some(missing)}, unexpected {_some(unexpected)}"
+            )
+        for name, x in state.items():
+            if not isinstance(x, numbers.Real) or isinstance(x, bool) or not math.isfinite(x):
+                raise ValueError(f"state_dict[{name!r}] must be a finite real number, got {x!r}")
+        for name, p in params.items():
+            p.data = float(state[name])
+
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this module's architecture (not its weights)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define config(), so it cannot be saved")
+
+    def save(self, path: str) -> None:
+        """Write architecture + weights to ``path`` as JSON, atomically (temp file + rename)."""
+        from nn.serialization import save_module
+
+        save_module(self, path)
+
+    @classmethod
+    def load(cls: type[M], path: str) -> M:
+        """Rebuild a model saved with ``save`` (raises ``ModelFileError`` for a bad file)."""
+        from nn.serialization import load_module
+
+        return load_module(path, cls)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _some(names: list[str], limit: int = 5) -> str:
+    """A short list of names for an error message."""
+    if not names:
+        return "none"
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
