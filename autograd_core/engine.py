@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -29,7 +30,9 @@ Number = Union[int, float]
 Operand = Union["Value", int, float]
 
 _grad_enabled: ContextVar[bool] = ContextVar("autograd_core_grad_enabled", default=True)
-_recording = _grad_enabled.get
+_grad_enabled_here = _grad_enabled.get
+_paused = 0  # how many no_grad() blocks are open in any thread or task (0: skip the ContextVar)
+_paused_lock = threading.Lock()
 _new = object.__new__
 
 
@@ -57,16 +60,24 @@ def no_grad() -> Iterator[None]:
 
     Uses a ``ContextVar``, so it is local to the current thread and asyncio task.
     """
+    global _paused
+    with _paused_lock:
+        _paused += 1
     token = _grad_enabled.set(False)
     try:
         yield
     finally:
         _grad_enabled.reset(token)
+        with _paused_lock:
+            _paused -= 1
 
 
 def is_grad_enabled() -> bool:
     """True unless called inside ``no_grad()``."""
     return _grad_enabled.get()
+
+
+_recording = is_grad_enabled
 
 
 def _as_float(x: object, what: str) -> float:
@@ -96,7 +107,7 @@ def _node(data: float, op: str, a: object, da: object, b: object = None, db: obj
     out.grad = 0.0
     out.label = ""
     out._mark = None
-    if _recording():
+    if not _paused or _grad_enabled_here():
         out._op = op
         out._a = a
         out._da = da
@@ -210,10 +221,24 @@ class Value:
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
     # ---------------------------------------------------------------- arithmetic
+    # ``+`` and ``*`` build most of a micrograd-style graph, so they make their node
+    # in place (what ``_node`` does, minus a function call: about 5 % of a training step).
     def __add__(self, other: Operand) -> Value:
         """a + b: ∂/∂a = 1, ∂/∂b = 1."""
         if other.__class__ is Value:
-            return _node(self.data + other.data, "+", self, 1.0, other, 1.0)
+            if _paused and not _grad_enabled_here():
+                return _node(self.data + other.data, "", None, None)
+            out = _new(Value)
+            out.data = self.data + other.data
+            out.grad = 0.0
+            out.label = ""
+            out._mark = None
+            out._op = "+"
+            out._a = self
+            out._da = 1.0
+            out._b = other
+            out._db = 1.0
+            return out
         if _is_constant(other):
             return _node(self.data + other, "+", self, 1.0, None, other)
         return NotImplemented
@@ -237,7 +262,19 @@ class Value:
     def __mul__(self, other: Operand) -> Value:
         """a · b: ∂/∂a = b, ∂/∂b = a."""
         if other.__class__ is Value:
-            return _node(self.data * other.data, "*", self, other.data, other, self.data)
+            if _paused and not _grad_enabled_here():
+                return _node(self.data * other.data, "", None, None)
+            out = _new(Value)
+            out.data = self.data * other.data
+            out.grad = 0.0
+            out.label = ""
+            out._mark = None
+            out._op = "*"
+            out._a = self
+            out._da = other.data
+            out._b = other
+            out._db = self.data
+            return out
         if _is_constant(other):
             return _node(self.data * other, "*", self, other, None, other)
         return NotImplemented
@@ -466,23 +503,15 @@ def _reverse_topological_order(root: Value, with_leaves: bool) -> tuple[list[Val
             v._mark = entered
             push(v)
             b = v._b
-            if with_leaves:
-                if b is None:
-                    push(a)
-                elif b is NARY:
-                    stack += a
-                else:
-                    push(a)
-                    push(b)
-            elif b is None:
-                if a._a is not None:
+            if b is None:
+                if with_leaves or a._a is not None:
                     push(a)
             elif b is NARY:
-                stack += [p for p in a if p._a is not None]
+                stack += a if with_leaves else [p for p in a if p._a is not None]
             else:
-                if a._a is not None:
+                if with_leaves or a._a is not None:
                     push(a)
-                if b._a is not None:
+                if with_leaves or b._a is not None:
                     push(b)
     order.reverse()
     return order, stale
