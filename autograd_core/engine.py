@@ -89,10 +89,14 @@ def _as_float(x: object, what: str) -> float:
     raise TypeError(f"{what} must be a real number (int, float or NumPy scalar), got {type(x).__name__}: {x!r}")
 
 
-def _is_constant(x: object) -> bool:
-    """True for a plain real number that may take part in an op as a constant."""
+def _constant(x: object) -> float | None:
+    """A plain real number as the float constant of an op, or None for anything else."""
     cls = x.__class__
-    return cls is float or cls is int or (isinstance(x, numbers.Real) and cls is not bool)
+    if cls is float:
+        return x  # type: ignore[return-value]
+    if cls is int or (isinstance(x, numbers.Real) and cls is not bool):
+        return float(x)  # type: ignore[arg-type]
+    return None
 
 
 def _fmt(c: float) -> str:
@@ -239,8 +243,8 @@ class Value:
             out._b = other
             out._db = 1.0
             return out
-        if _is_constant(other):
-            return _node(self.data + other, "+", self, 1.0, None, other)
+        if (c := _constant(other)) is not None:
+            return _node(self.data + c, "+", self, 1.0, None, c)
         return NotImplemented
 
     __radd__ = __add__
@@ -249,14 +253,14 @@ class Value:
         """a − b: ∂/∂a = 1, ∂/∂b = −1."""
         if other.__class__ is Value:
             return _node(self.data - other.data, "-", self, 1.0, other, -1.0)
-        if _is_constant(other):
-            return _node(self.data - other, "-", self, 1.0, None, other)
+        if (c := _constant(other)) is not None:
+            return _node(self.data - c, "-", self, 1.0, None, c)
         return NotImplemented
 
     def __rsub__(self, other: Number) -> Value:
         """c − a: ∂/∂a = −1."""
-        if _is_constant(other):
-            return _node(other - self.data, "r-", self, -1.0, None, other)
+        if (c := _constant(other)) is not None:
+            return _node(c - self.data, "r-", self, -1.0, None, c)
         return NotImplemented
 
     def __mul__(self, other: Operand) -> Value:
@@ -275,8 +279,8 @@ class Value:
             out._b = other
             out._db = self.data
             return out
-        if _is_constant(other):
-            return _node(self.data * other, "*", self, other, None, other)
+        if (c := _constant(other)) is not None:
+            return _node(self.data * c, "*", self, c, None, c)
         return NotImplemented
 
     __rmul__ = __mul__
@@ -288,19 +292,19 @@ class Value:
             if b == 0.0:
                 raise ZeroDivisionError(f"op '/': division by zero ({self.data!r} / {b!r})")
             return _node(self.data / b, "/", self, 1.0 / b, other, -self.data / (b * b))
-        if _is_constant(other):
-            if other == 0:
+        if (c := _constant(other)) is not None:
+            if c == 0.0:
                 raise ZeroDivisionError(f"op '/': division by zero ({self.data!r} / {other!r})")
-            return _node(self.data / other, "/", self, 1.0 / other, None, other)
+            return _node(self.data / c, "/", self, 1.0 / c, None, c)
         return NotImplemented
 
     def __rtruediv__(self, other: Number) -> Value:
         """c / a: ∂/∂a = −c/a²."""
-        if _is_constant(other):
+        if (c := _constant(other)) is not None:
             a = self.data
             if a == 0.0:
                 raise ZeroDivisionError(f"op '/': division by zero ({other!r} / {a!r})")
-            return _node(other / a, "r/", self, -other / (a * a), None, other)
+            return _node(c / a, "r/", self, -c / (a * a), None, c)
         return NotImplemented
 
     def __pow__(self, other: Operand) -> Value:
@@ -312,21 +316,22 @@ class Value:
                 raise ValueError(f"op '**': a Value exponent needs a positive base, got base {a!r} (exponent {b!r})")
             out = _pow(a, b)
             return _node(out, "**", self, b * out / a, other, out * math.log(a))
-        if _is_constant(other):
-            out = _pow(a, other)
-            return _node(out, "**", self, _power_rule(a, other), None, other)
+        if (c := _constant(other)) is not None:
+            out = _pow(a, c)
+            return _node(out, "**", self, _power_rule(a, c), None, c)
         return NotImplemented
 
     def __rpow__(self, other: Number) -> Value:
         """cᵃ: ∂/∂a = cᵃ·ln c (needs c > 0)."""
-        if not _is_constant(other):
+        c = _constant(other)
+        if c is None:
             return NotImplemented
-        if other <= 0:
+        if c <= 0.0:
             raise ValueError(
                 f"op '**': a Value exponent needs a positive base, got base {other!r} (exponent {self.data!r})"
             )
-        out = _pow(other, self.data)
-        return _node(out, "r**", self, out * math.log(other), None, other)
+        out = _pow(c, self.data)
+        return _node(out, "r**", self, out * math.log(c), None, c)
 
     def __neg__(self) -> Value:
         """−a: ∂/∂a = −1."""

@@ -310,7 +310,6 @@ def test_numpy_scalars_act_as_constants_on_either_side(c: np.generic) -> None:
         assert out.data == pytest.approx(data) and out.local_grads == pytest.approx((local,))
 
 
-@pytest.mark.xfail(strict=True, reason="engine keeps NumPy constants' type: float32 data loses precision")
 @pytest.mark.parametrize("c", [np.float32(3.0), np.float64(3.0)])
 def test_numpy_constant_in_an_op_gives_float_data(c: np.generic) -> None:
     out = Value(0.1) + c
