@@ -80,23 +80,22 @@ def is_grad_enabled() -> bool:
 _recording = is_grad_enabled
 
 
-def _as_float(x: object, what: str) -> float:
-    """``float(x)`` for a real number; TypeError naming ``what`` and the type otherwise."""
-    if x.__class__ is float:
-        return x  # type: ignore[return-value]
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        return float(x)
-    raise TypeError(f"{what} must be a real number (int, float or NumPy scalar), got {type(x).__name__}: {x!r}")
-
-
 def _constant(x: object) -> float | None:
-    """A plain real number as the float constant of an op, or None for anything else."""
+    """A plain real number (int, float, NumPy scalar; not bool) as a float, else None."""
     cls = x.__class__
     if cls is float:
         return x  # type: ignore[return-value]
     if cls is int or (isinstance(x, numbers.Real) and cls is not bool):
         return float(x)  # type: ignore[arg-type]
     return None
+
+
+def _as_float(x: object, what: str) -> float:
+    """``float(x)`` for a real number; TypeError naming ``what`` and the type otherwise."""
+    c = _constant(x)
+    if c is None:
+        raise TypeError(f"{what} must be a real number (int, float or NumPy scalar), got {type(x).__name__}: {x!r}")
+    return c
 
 
 def _fmt(c: float) -> str:
