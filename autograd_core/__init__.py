@@ -6,12 +6,21 @@ Importing it imports only the standard library (graphviz is imported when you dr
 from autograd_core.engine import Value, dot, is_grad_enabled, no_grad, topological_order, vsum
 from autograd_core.functional import grad, value_and_grad
 from autograd_core.gradcheck import GradcheckError, NonDifferentiablePointError, gradcheck, numerical_grad
+from autograd_core.stepping import BackpropStepper, BackwardStep, ParentUpdate, backward_steps
+from autograd_core.viz import Graph, GraphvizNotFoundError, draw_graph
 
 __all__ = [
+    "BackpropStepper",
+    "BackwardStep",
     "GradcheckError",
+    "Graph",
+    "GraphvizNotFoundError",
     "NonDifferentiablePointError",
+    "ParentUpdate",
     "Value",
+    "backward_steps",
     "dot",
+    "draw_graph",
     "grad",
     "gradcheck",
     "is_grad_enabled",

@@ -1,0 +1,166 @@
+"""Backprop one node at a time: the chain rule ``backward()`` applies, step by step.
+
+``backward_steps(root)`` applies exactly the updates of ``root.backward()``, in the same
+order, and yields a ``BackwardStep`` per non-leaf node recording every number it used::
+
+    w1.grad += x1 · z.grad = 5.0 × -0.006648 = -0.03324
+
+``BackpropStepper(root)`` turns the steps into frames (graphs with the current node in
+red and finished nodes in grey), a notebook widget and a self-contained HTML page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from autograd_core.engine import Value
+from autograd_core.viz import Graph, Scene, fmt_number, render
+
+
+@dataclass(frozen=True)
+class ParentUpdate:
+    """One term of the chain rule: ``parent.grad += local_grad · upstream``."""
+
+    parent: Value
+    local_grad: float  # ∂node/∂parent
+    contribution: float  # local_grad · upstream, or 0.0 where backward() skips the edge
+    grad_before: float
+    grad_after: float
+    formula: str
+
+
+@dataclass(frozen=True)
+class BackwardStep:
+    """Backprop through one node: its upstream grad ∂root/∂node and one update per parent."""
+
+    index: int  # position in backward()'s order (0: the root)
+    node: Value
+    name: str
+    upstream: float  # node.grad when the step runs
+    updates: tuple[ParentUpdate, ...]
+
+    @property
+    def formula(self) -> str:
+        """The chain-rule lines of this step, one per parent."""
+        return "\n".join(u.formula for u in self.updates)
+
+
+def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[BackwardStep]:
+    """``root.backward(gradient)``, one node per ``next()``, in reverse topological order.
+
+    Like ``backward()``: it starts by adding ``gradient`` to ``root.grad``; gradients
+    accumulate; an edge whose local derivative or upstream grad is exactly 0 changes
+    nothing (recorded with contribution 0); a non-leaf grad left from an earlier
+    backward is set aside and added back once the iterator is exhausted.
+    """
+    return _steps(Scene(root), gradient)
+
+
+def _steps(scene: Scene, gradient: float) -> Iterator[BackwardStep]:
+    if isinstance(gradient, bool) or not isinstance(gradient, (int, float)):
+        raise TypeError(f"gradient must be a real number, got {type(gradient).__name__}: {gradient!r}")
+    nodes = [v for v in reversed(scene.order) if not v.is_leaf]
+    stale = [v for v in nodes if v.grad]
+    saved = [v.grad for v in stale]
+    for v in stale:
+        v.grad = 0.0
+    scene.root.grad += gradient
+    for k, v in enumerate(nodes):
+        g = v.grad
+        name = scene.name(v)
+        updates = []
+        for p, d in zip(v.parents, v.local_grads):
+            before = p.grad
+            contribution = d * g if d and g else 0.0
+            if d and g:
+                p.grad += contribution
+            pname, symbol = scene.name(p), _local_symbol(scene, v, p, d)
+            numbers = f"{fmt_number(d)} × {fmt_number(g)} = {fmt_number(contribution)}"
+            formula = f"{pname}.grad += {symbol} · {name}.grad = {numbers}"
+            if not (d and g):
+                formula += " (a factor is 0: backward() skips this edge)"
+            updates.append(ParentUpdate(p, d, contribution, before, p.grad, formula))
+        yield BackwardStep(k, v, name, g, tuple(updates))
+    for v, old in zip(stale, saved):
+        v.grad += old
+
+
+def _local_symbol(scene: Scene, node: Value, parent: Value, d: float) -> str:
+    """∂node/∂parent by name: the other factor of a product (``x1`` for w1 in w1·x1), else ``∂z/∂w1``."""
+    parents = node.parents
+    if node.op == "*" and len(parents) == 2:
+        other = parents[1] if parents[0] is parent else parents[0]
+        if other.data == d:
+            return scene.name(other)
+    if node.op == "dot":
+        k = len(parents) // 2
+        if all(
+            parents[i].data == node.local_grads[k + i] and parents[k + i].data == node.local_grads[i] for i in range(k)
+        ):
+            i = next(i for i, p in enumerate(parents) if p is parent)
+            if i < 2 * k:
+                return scene.name(parents[(i + k) % (2 * k)])
+    return f"∂{scene.name(node)}/∂{scene.name(parent)}"
+
+
+class BackpropStepper:
+    """Step through ``root.backward(gradient)`` node by node.
+
+    Creating it runs the whole backward pass (gradients accumulate, as with
+    ``backward()``: call ``root.zero_grad()`` first for a fresh walk) and keeps the
+    ``steps``. ``frame(i)`` draws the graph as it is after step ``i``; ``widget()`` and
+    ``save_html(path)`` play the frames.
+    """
+
+    def __init__(self, root: Value, gradient: float = 1.0, **draw_options: Any) -> None:
+        self.scene = Scene(root)
+        self.steps = list(_steps(self.scene, gradient))
+        self.draw_options = draw_options
+        self._frames: dict[int, Graph] = {}
+        index = self.scene.index
+        self._start = {len(self.scene.order) - 1: self.steps[0].upstream} if self.steps else {}
+        for step in self.steps:
+            for u in step.updates:
+                self._start.setdefault(index[id(u.parent)], u.grad_before)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def grads_at(self, i: int) -> list[float]:
+        """Every node's grad (by topological index) right after step ``i``."""
+        grads = [v.grad for v in self.scene.order]
+        for j, g in self._start.items():
+            grads[j] = g
+        index = self.scene.index
+        for step in self.steps[: self._check(i) + 1]:
+            for u in step.updates:
+                grads[index[id(u.parent)]] = u.grad_after
+        return grads
+
+    def caption(self, i: int) -> str:
+        step = self.steps[self._check(i)]
+        head = f"step {i + 1}/{len(self.steps)}: {step.name}.grad = {fmt_number(step.upstream)} flows to its parents"
+        return f"{head}\n{step.formula}"
+
+    def frame(self, i: int) -> Graph:
+        """The graph after step ``i``: its node and edges in red, finished nodes grey, the formulas below."""
+        i = self._check(i)
+        if i not in self._frames:
+            index = self.scene.index
+            self._frames[i] = render(
+                self.scene,
+                grads=self.grads_at(i),
+                current=index[id(self.steps[i].node)],
+                done=frozenset(index[id(s.node)] for s in self.steps[:i]),
+                caption=self.caption(i),
+                **self.draw_options,
+            )
+        return self._frames[i]
+
+    def _check(self, i: int) -> int:
+        n = len(self.steps)
+        if isinstance(i, bool) or not isinstance(i, int) or not -n <= i < n:
+            raise IndexError(f"frame index i must be an int in 0..{n - 1} (or negative from the end), got {i!r}")
+        return i % n

@@ -1,0 +1,325 @@
+"""Drawing computation graphs with every number the chain rule uses.
+
+A box per Value (its name, data and grad), an ellipse per operation (constants shown
+in the op, e.g. ``*2``), and an edge from each parent to the op labelled with the local
+derivative ∂out/∂parent. Node ids follow ``topological_order(root)``, so the same graph
+always gives the same DOT text. Parameters labelled by ``nn`` (``layers.0.neurons.3.w.1``)
+are grouped into one box per neuron; the grouping is read off the labels here, so
+training records nothing extra. ``graphviz`` is imported only when you draw.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from autograd_core.engine import Value, topological_order
+
+if TYPE_CHECKING:
+    import graphviz
+
+INSTALL_HINT = (
+    "Graphviz's `dot` program is missing; install it with: apt-get install graphviz | brew install graphviz"
+    " | conda install -c conda-forge graphviz"
+)
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot"}
+FILL = {  # the colour legend (also in the README)
+    "input": "#dbeafe",  # blue: an input (a leaf that is not a parameter)
+    "parameter": "#fde68a",  # amber: a parameter (labelled by nn: w.1, b)
+    "root": "#bbf7d0",  # green: the root (the output you called backward on)
+    "other": "white",  # an intermediate result
+    "done": "#d1d5db",  # grey (stepping): backward has finished this node
+}
+HIGHLIGHT = "#dc2626"  # red outline: highlighted nodes; the current step and its edges
+ACTIVATIONS = frozenset({"tanh", "σ", "ReLU", "LeakyReLU", "softplus"})
+_PARAMETER = re.compile(r"(?:layers\.(\d+)\.)?(?:neurons\.(\d+)\.)?(?:w\.(\d+)|b)")
+
+ClusterKey = tuple[str, ...]  # ("layer 1", "neuron 0"), ("neuron 3",) or ("neuron",)
+
+
+class GraphvizNotFoundError(RuntimeError):
+    """Rendering needs Graphviz's ``dot`` program and it is not on ``PATH``."""
+
+
+def fmt_number(x: float) -> str:
+    """A number as the graph and the formulas show it: 4 significant digits, ``5.0`` not ``5``."""
+    s = format(x, ".4g")
+    return s if any(c in s for c in ".eni") else s + ".0"
+
+
+class Scene:
+    """What a drawing needs to know about the graph under ``root``, computed once.
+
+    ``order`` is ``topological_order(root)``; node ``i`` is drawn as ``n{i}``. ``names``
+    are the names used in boxes and formulas: the label, the short parameter label
+    (``w1``, ``b``; the full label if the short one is not unique) or ``v{i}``.
+    ``cluster[i]`` is the neuron node ``i`` belongs to, reconstructed from the labels.
+    """
+
+    def __init__(self, root: Value) -> None:
+        if not isinstance(root, Value):
+            raise TypeError(f"root must be a Value, got {type(root).__name__}: {root!r}")
+        self.root = root
+        self.order = topological_order(root)
+        self.index = {id(v): i for i, v in enumerate(self.order)}
+        self.parameters: dict[int, str] = {}  # index -> short label
+        self.cluster: dict[int, ClusterKey] = {}
+        self._find_clusters()
+        shorts = [self.parameters.get(i) or v.label or f"v{i}" for i, v in enumerate(self.order)]
+        self.shorts = shorts
+        counts: dict[str, int] = {}
+        for s in shorts:
+            counts[s] = counts.get(s, 0) + 1
+        self.names = [
+            v.label if i in self.parameters and counts[shorts[i]] > 1 else shorts[i] for i, v in enumerate(self.order)
+        ]
+
+    def name(self, v: Value) -> str:
+        return self.names[self.index[id(v)]]
+
+    def _find_clusters(self) -> None:
+        """A neuron is its parameters, the node z computed from them, and the activation σ(z)."""
+        keys: dict[int, ClusterKey] = {}
+        with_weights: set[ClusterKey] = set()
+        for i, v in enumerate(self.order):
+            m = _PARAMETER.fullmatch(v.label) if v.is_leaf else None
+            if m:
+                layer, neuron, w = m.groups()
+                key = tuple(f"{kind} {n}" for kind, n in (("layer", layer), ("neuron", neuron)) if n is not None)
+                keys[i] = key or ("neuron",)
+                self.parameters[i] = "b" if w is None else f"w{w}"
+                if w is not None:
+                    with_weights.add(keys[i])
+        # A lone "b" is a parameter only next to weights of the same neuron.
+        self.parameters = {i: short for i, short in self.parameters.items() if keys[i] in with_weights}
+        z_nodes: set[int] = set()
+        for i, v in enumerate(self.order):
+            if v.is_leaf:
+                continue
+            parents = [self.index[id(p)] for p in v.parents]
+            key = next((keys[j] for j in parents if j in self.parameters), None)
+            if key is None and len(parents) > 1 and all(j in z_nodes and keys[j] == keys[parents[0]] for j in parents):
+                key = keys[parents[0]]  # z = w1·x1 + w2·x2 + b built from several ops
+            if key is not None:
+                keys[i] = key
+                z_nodes.add(i)
+            elif len(parents) == 1 and parents[0] in z_nodes and v.op in ACTIVATIONS:
+                keys[i] = keys[parents[0]]
+        self.cluster = {i: key for i, key in keys.items() if key in with_weights}
+
+
+class Graph:
+    """A drawn computation graph: shows as SVG in Jupyter; ``.source``, ``.digraph``, ``.save(path)``."""
+
+    def __init__(self, digraph: graphviz.Digraph) -> None:
+        self.digraph = digraph
+        self._svg: str | None = None
+
+    @property
+    def source(self) -> str:
+        """The DOT text (needs no ``dot`` program)."""
+        return self.digraph.source
+
+    def pipe(self, format: str) -> bytes:
+        """The graph rendered by ``dot`` (``svg``, ``png``, ``pdf``); GraphvizNotFoundError if it is missing."""
+        import graphviz
+
+        try:
+            return self.digraph.pipe(format=format)
+        except graphviz.ExecutableNotFound as e:
+            raise GraphvizNotFoundError(INSTALL_HINT) from e
+
+    def svg(self) -> str:
+        """The SVG markup (rendered once, then cached), without the XML prolog."""
+        if self._svg is None:
+            text = self.pipe("svg").decode("utf-8")
+            self._svg = text[text.index("<svg") :]
+        return self._svg
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the graph to ``path``; the suffix picks the format: .svg .png .pdf or .dot (no ``dot`` needed).
+
+        Writes to a temporary file in the same folder first, so ``path`` is never half-written.
+        """
+        path = Path(path)
+        fmt = FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise ValueError(
+                f"save(path): unknown suffix {path.suffix!r} in {str(path)!r}; use one of {', '.join(FORMATS)}"
+            )
+        data = self.source.encode("utf-8") if fmt == "dot" else self.pipe(fmt)
+        write_atomically(path, data)
+        return path
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """SVG for Jupyter; without ``dot``, the DOT text and a one-line install hint."""
+        try:
+            return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+        except GraphvizNotFoundError:
+            return {"text/plain": f"{INSTALL_HINT}\n{self.source}"}
+
+    def __repr__(self) -> str:
+        return f"<Graph: {self.source.count(' -> ')} edges; .source for the DOT text>"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to a temporary file next to ``path``, then rename it into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def draw_graph(
+    root: Value,
+    *,
+    rankdir: str = "LR",
+    show_grads: bool = True,
+    show_local_grads: bool = True,
+    highlight: Iterable[Value] = (),
+    group: bool = True,
+    max_nodes: int = 500,
+) -> Graph:
+    """Draw the graph under ``root``: every Value with its data and grad, every op, every ∂out/∂parent.
+
+    ``highlight``: Values to outline in red. ``group``: draw each neuron (from ``nn``'s
+    parameter labels) inside a box labelled ``layer 1 · neuron 0``. With more than
+    ``max_nodes`` Values, each neuron is collapsed into one summary node, and if that is
+    still too many only the ``max_nodes`` nodes nearest the root are drawn; the graph says so.
+    """
+    return render(
+        Scene(root),
+        rankdir=rankdir,
+        show_grads=show_grads,
+        show_local_grads=show_local_grads,
+        highlight=highlight,
+        group=group,
+        max_nodes=max_nodes,
+    )
+
+
+def render(
+    scene: Scene,
+    *,
+    rankdir: str = "LR",
+    show_grads: bool = True,
+    show_local_grads: bool = True,
+    highlight: Iterable[Value] = (),
+    group: bool = True,
+    max_nodes: int = 500,
+    grads: Sequence[float] | None = None,
+    current: int | None = None,
+    done: frozenset[int] = frozenset(),
+    caption: str = "",
+) -> Graph:
+    """``draw_graph`` on a prepared Scene, with what a backprop frame adds: ``grads`` to show
+    (by node index) instead of ``.grad``, the ``current`` node and its edges in red, ``done``
+    nodes shaded, and a ``caption`` under the graph."""
+    import graphviz
+
+    if rankdir not in ("LR", "RL", "TB", "BT"):
+        raise ValueError(f"draw_graph(rankdir): must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"draw_graph(max_nodes): must be a positive int, got {max_nodes!r}")
+    order, n = scene.order, len(scene.order)
+    marked = {scene.index[id(v)] for v in highlight if id(v) in scene.index}
+    grads = [v.grad for v in order] if grads is None else grads
+    cluster = scene.cluster if group else {}
+    notes = []
+
+    # Which drawn node ("unit") stands for each Value: itself, its collapsed neuron, or "hidden".
+    unit = [f"n{i}" for i in range(n)]
+    if n > max_nodes and cluster:
+        slugs = {key: "c" + "_".join(k.replace(" ", "") for k in key) for key in cluster.values()}
+        for i, key in cluster.items():
+            unit[i] = slugs[key]
+        notes.append(f"{n} Values > max_nodes={max_nodes}: each neuron is collapsed into one node")
+    units = list(dict.fromkeys(reversed(unit)))  # nearest the root first
+    hidden = set(units[max_nodes:])
+    if hidden:
+        notes.append(f"only the {max_nodes} nodes nearest the root are drawn")
+        unit = ["hidden" if u in hidden else u for u in unit]
+
+    dot = graphviz.Digraph("autograd", graph_attr={"rankdir": rankdir, "fontname": "Helvetica"})
+    dot.attr("node", fontname="Helvetica", fontsize="11")
+    dot.attr("edge", fontname="Helvetica", fontsize="9")
+    groups: dict[ClusterKey | None, list[tuple[str, dict[str, str]]]] = {}
+
+    def add(key: ClusterKey | None, name: str, **attrs: str) -> None:
+        groups.setdefault(key, []).append((name, attrs))
+
+    members: dict[str, list[int]] = {}
+    for i, v in enumerate(order):
+        if unit[i] != f"n{i}":
+            members.setdefault(unit[i], []).append(i)
+            continue
+        kind = "root" if i == n - 1 else "parameter" if i in scene.parameters else "input" if v.is_leaf else "other"
+        lines = [f"<b>{_escape(scene.shorts[i])}</b>", f"data {fmt_number(v.data)}"]
+        if show_grads:
+            lines.append(f"grad {fmt_number(grads[i])}")
+        style = {"shape": "box", "style": "rounded,filled", "label": f"<{'<br/>'.join(lines)}>"}
+        style["fillcolor"] = FILL["done"] if i in done else FILL[kind]
+        if i in marked or i == current:
+            style.update(color=HIGHLIGHT, penwidth="2.5", **{"class": "current" if i == current else "highlight"})
+        add(cluster.get(i), f"n{i}", **style)
+        if not v.is_leaf:
+            op = {"shape": "ellipse", "label": f"<{_escape(v.op) or '?'}>", "fontsize": "10"}
+            if i == current:
+                op.update(color=HIGHLIGHT, penwidth="2.5")
+            add(cluster.get(i), f"n{i}op", **op)
+    for u, ms in members.items():
+        out = ms[-1]
+        title = "hidden" if u == "hidden" else " · ".join(cluster[ms[0]])
+        text = f"<b>{_escape(title)}</b><br/>{len(ms)} Values collapsed"
+        if u != "hidden":
+            text += f"<br/>out {_escape(scene.shorts[out])} = {fmt_number(order[out].data)}"
+        add(None, u, shape="box3d", style="filled", fillcolor="#f3f4f6", label=f"<{text}>")
+
+    for key, nodes in groups.items():
+        if key is None:
+            for name, attrs in nodes:
+                dot.node(name, **attrs)
+            continue
+        with dot.subgraph(name="cluster_" + "_".join(k.replace(" ", "") for k in key)) as sub:
+            sub.attr(label=" · ".join(key), style="rounded,dashed", color="#6b7280", fontname="Helvetica")
+            for name, attrs in nodes:
+                sub.node(name, **attrs)
+
+    seen: set[tuple[str, str]] = set()
+    for i, v in enumerate(order):
+        if v.is_leaf:
+            continue
+        if unit[i] != f"n{i}":  # inside a collapsed node: one plain edge per outside neighbour
+            for p in v.parents:
+                edge = (unit[scene.index[id(p)]], unit[i])
+                if edge[0] != edge[1] and edge not in seen:
+                    seen.add(edge)
+                    dot.edge(*edge)
+            continue
+        head = f"n{i}op"
+        for p, d in zip(v.parents, v.local_grads):
+            tail = unit[scene.index[id(p)]]
+            attrs = {"label": fmt_number(d)} if show_local_grads else {}
+            if i == current:
+                attrs.update(color=HIGHLIGHT, penwidth="2", fontcolor=HIGHLIGHT)
+            dot.edge(tail, head, **attrs)
+        dot.edge(head, f"n{i}", **({"color": HIGHLIGHT, "penwidth": "2"} if i == current else {}))
+
+    label = [*notes, *caption.splitlines()]
+    if label:
+        dot.attr(label="<" + "<br/>".join(_escape(t) for t in label) + ">", labelloc="b", fontsize="12")
+    return Graph(dot)
+
+
+def _escape(text: str) -> str:
+    """Text made safe inside a Graphviz HTML-like label."""
+    return html.escape(text, quote=True)
