@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from operator import add
-from typing import Union
+from typing import Any, Union
 
 from hypothesis import strategies as st
 
@@ -138,6 +138,10 @@ class Program:
         read = {i for op in self.ops for i in op.args}
         return [k for k in range(self.n_inputs, self.n_inputs + len(self.ops)) if k not in read]
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """Show the code, not the fields, in hypothesis' reports of failing examples."""
+        printer.text(repr(self))
+
     def __repr__(self) -> str:
         inputs = ", ".join(f"v{i}" for i in range(self.n_inputs))
         lines = [f"def f({inputs}):"]
@@ -163,10 +167,13 @@ def build(program: Program, inputs: Sequence[Scalar]) -> Scalar:
     return reduce(add, (nodes[k] for k in program.outputs))
 
 
+KINK_MARGIN = 1e-3
+
+
 def kink_margin(program: Program, inputs: Sequence[float]) -> float:
     """The smallest |u| over the operands of relu, leaky_relu and abs (inf if there are none).
 
-    Near 0 those ops have no derivative; skip draws whose margin is small.
+    Near 0 those ops have no derivative; ``input_values`` skips draws within ``KINK_MARGIN``.
     """
     nodes = evaluate(program, [float(x) for x in inputs])
     return min((abs(nodes[op.args[0]]) for op in program.ops if _KIND[op.kind].kink), default=math.inf)
@@ -192,9 +199,14 @@ def _programs(draw: st.DrawFn, max_inputs: int, max_ops: int) -> Program:
 
 
 def input_values(program: Program, bound: float = 3.0) -> st.SearchStrategy[list[float]]:
-    """Lists of ``program.n_inputs`` floats in [−bound, bound]."""
+    """Lists of ``program.n_inputs`` floats in [−bound, bound], away from any kink.
+
+    Draws that put an operand of relu, leaky_relu or abs within ``KINK_MARGIN`` of 0
+    are skipped: there the ops have no derivative for backprop to match.
+    """
     x = st.floats(-bound, bound, allow_nan=False, allow_infinity=False)
-    return st.lists(x, min_size=program.n_inputs, max_size=program.n_inputs)
+    xs = st.lists(x, min_size=program.n_inputs, max_size=program.n_inputs)
+    return xs.filter(lambda xs: kink_margin(program, xs) > KINK_MARGIN)
 
 
 # ------------------------------------------------------------------ assertion
