@@ -5,6 +5,7 @@ checks every gradient against a naive sum-over-paths reference."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 from hypothesis import assume, given, settings
@@ -246,3 +247,15 @@ class GraphMachine(RuleBasedStateMachine):
 
 GraphMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=25)
 TestGraphMachine = GraphMachine.TestCase
+
+
+def test_the_readme_example_runs() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Property tests for your own ops", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(code, namespace)
+    tests = [v for k, v in namespace.items() if k.startswith("test_") and callable(v)]
+    assert len(tests) == 2
+    for test in tests:
+        test()
