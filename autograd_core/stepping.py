@@ -11,12 +11,16 @@ red and finished nodes in grey), a notebook widget and a self-contained HTML pag
 
 from __future__ import annotations
 
+import html
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from autograd_core._html import player_page
 from autograd_core.engine import Value
-from autograd_core.viz import Graph, Scene, fmt_number, render
+from autograd_core.viz import Graph, Scene, fmt_number, render, write_atomically
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,44 @@ class BackpropStepper:
                 **self.draw_options,
             )
         return self._frames[i]
+
+    def widget(self) -> Any:
+        """An ipywidgets player: a slider and a play button; each frame is rendered once, then cached."""
+        import ipywidgets as widgets
+
+        last = max(len(self.steps) - 1, 0)
+        play = widgets.Play(min=0, max=last, interval=1500, description="play")
+        slider = widgets.IntSlider(min=0, max=last, description="step")
+        widgets.jslink((play, "value"), (slider, "value"))
+        view = widgets.HTML()
+
+        def show(change: Any = None) -> None:
+            view.value = self._frame_html(slider.value) if self.steps else "<p>the root is a leaf: no steps</p>"
+
+        slider.observe(show, names="value")
+        show()
+        return widgets.VBox([widgets.HBox([play, slider]), view])
+
+    def _frame_html(self, i: int) -> str:
+        """Frame ``i`` as HTML: its SVG and caption, or the DOT text and the install hint without ``dot``."""
+        caption = f"<pre>{html.escape(self.caption(i))}</pre>"
+        bundle = self.frame(i)._repr_mimebundle_()
+        return caption + bundle.get("image/svg+xml", f"<pre>{html.escape(bundle['text/plain'])}</pre>")
+
+    def save_html(self, path: str | os.PathLike[str], title: str = "Backpropagation, step by step") -> Path:
+        """Write one self-contained HTML page that plays the frames offline in any browser.
+
+        Inline SVG, previous / next / play buttons, a slider and the arrow keys; no kernel,
+        no network. Needs Graphviz's ``dot`` (GraphvizNotFoundError otherwise). Written atomically.
+        """
+        path = Path(path)
+        if path.suffix.lower() not in (".html", ".htm"):
+            raise ValueError(f"save_html(path): the suffix must be .html or .htm, got {path.suffix!r} in {str(path)!r}")
+        if not self.steps:
+            raise ValueError("save_html: the root is a leaf, so backward has no steps to show")
+        frames = [(self.frame(i).svg(), self.caption(i)) for i in range(len(self.steps))]
+        write_atomically(path, player_page(title, frames).encode("utf-8"))
+        return path
 
     def _check(self, i: int) -> int:
         n = len(self.steps)

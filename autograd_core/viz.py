@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import os
 import re
-import tempfile
+import secrets
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,14 +168,15 @@ class Graph:
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file next to ``path``, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    """Write ``data`` to a new file next to ``path``, then rename it into place (never half-written)."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the usual permissions (umask applies)
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, path)
     except BaseException:
-        os.unlink(tmp)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -284,7 +285,7 @@ def render(
             text += f"<br/>out {_escape(scene.shorts[out])} = {fmt_number(order[out].data)}"
         add(None, u, shape="box3d", style="filled", fillcolor="#f3f4f6", label=f"<{text}>")
 
-    for key, nodes in groups.items():
+    for key, nodes in sorted(groups.items(), key=lambda kv: _natural(kv[0])):
         if key is None:
             for name, attrs in nodes:
                 dot.node(name, **attrs)
@@ -318,6 +319,11 @@ def render(
     if label:
         dot.attr(label="<" + "<br/>".join(_escape(t) for t in label) + ">", labelloc="b", fontsize="12")
     return Graph(dot)
+
+
+def _natural(key: ClusterKey | None) -> tuple[int, ...]:
+    """Sort key: top-level nodes first, then neurons by number (layer 0 · neuron 2 before neuron 10)."""
+    return (-1,) if key is None else tuple(int(part.split()[1]) if " " in part else 0 for part in key)
 
 
 def _escape(text: str) -> str:

@@ -1,0 +1,273 @@
+"""draw_graph and Graph: the DOT text (no `dot` needed), real rendering, and the missing-`dot` path."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+
+import pytest
+
+from autograd_core import Graph, GraphvizNotFoundError, Value, dot, draw_graph
+from autograd_core.viz import INSTALL_HINT
+
+REQUIRE_GRAPHVIZ = bool(os.environ.get("AUTOGRAD_CORE_REQUIRE_GRAPHVIZ"))
+HAVE_DOT = shutil.which("dot") is not None
+if REQUIRE_GRAPHVIZ and not HAVE_DOT:
+    pytest.fail("AUTOGRAD_CORE_REQUIRE_GRAPHVIZ is set but Graphviz's `dot` is not on PATH", pytrace=False)
+needs_dot = pytest.mark.skipif(not HAVE_DOT, reason=INSTALL_HINT)
+
+
+def notes_neuron() -> tuple[Value, dict[str, Value]]:
+    """The neuron of the notes: x = (5, 3), w = (0.5, 0.5), b = 1, z = w·x + b, a = σ(z); backpropagated."""
+    v = {name: Value(x, name) for name, x in [("x1", 5.0), ("x2", 3.0), ("w1", 0.5), ("w2", 0.5), ("b", 1.0)]}
+    z = dot([v["w1"], v["w2"]], [v["x1"], v["x2"]], v["b"])
+    z.label = "z"
+    a = z.sigmoid()
+    a.label = "a"
+    a.backward()
+    return a, {**v, "z": z, "a": a}
+
+
+def box(source: str, name: str) -> str:
+    """The DOT statement of the value box whose bold name is ``name``."""
+    (line,) = [s for s in source.splitlines() if f"<b>{name}</b>" in s]
+    return line
+
+
+def node_id(source: str, name: str) -> str:
+    return box(source, name).split()[0]
+
+
+def hand_labelled_layer() -> tuple[Value, list[Value]]:
+    """Two neurons of a layer, labelled exactly as nn labels a Layer's parameters, and a loss."""
+    x = [Value(1.0, "x1"), Value(-2.0, "x2")]
+    outs, params = [], []
+    for j in range(2):
+        w = [Value(0.1 * (j + i + 1), f"neurons.{j}.w.{i}") for i in range(2)]
+        b = Value(0.5, f"neurons.{j}.b")
+        params += [*w, b]
+        outs.append(dot(w, x, b).tanh())
+    loss = (outs[0] + outs[1] - 1.0) ** 2
+    return loss, x
+
+
+def test_boxes_show_label_data_and_grad() -> None:
+    a, v = notes_neuron()
+    src = draw_graph(a).source
+    for name in ("x1", "x2", "w1", "w2", "b", "z", "a"):
+        line = box(src, name)
+        assert f"data {v[name].data:.4g}" in line.replace(".0<", "<")
+    assert "grad 0.03324" in box(src, "w1")  # ∂a/∂w1 = σ′(5)·x1
+    assert "grad 0.006648" in box(src, "b")
+    assert "grad 1.0" in box(src, "a")
+    assert "grad" not in box(draw_graph(a, show_grads=False).source, "w1")
+
+
+def test_edges_carry_local_derivatives() -> None:
+    a, _ = notes_neuron()
+    src = draw_graph(a).source
+    z_op = node_id(src, "z") + "op"
+    w1, x2, b = node_id(src, "w1"), node_id(src, "x2"), node_id(src, "b")
+    assert f"{w1} -> {z_op} [label=5.0]" in src  # ∂z/∂w1 = x1
+    assert f"{x2} -> {z_op} [label=0.5]" in src  # ∂z/∂x2 = w2
+    assert f"{b} -> {z_op} [label=1.0]" in src
+    assert f"{node_id(src, 'z')} -> {node_id(src, 'a')}op [label=0.006648]" in src  # σ′(z)
+    assert "label=<σ>" in src and "label=<dot>" in src
+    assert "label=5.0" not in draw_graph(a, show_local_grads=False).source
+
+
+def test_duplicate_parents_keep_both_edges_and_constants_show_in_the_op() -> None:
+    a = Value(3.0, "a")
+    b = a + a
+    b.label = "b"
+    c = b * 2
+    src = draw_graph(c).source
+    edge = f"{node_id(src, 'a')} -> {node_id(src, 'b')}op [label=1.0]"
+    assert src.count(edge) == 2
+    assert "label=<*2>" in src
+    assert f"{node_id(src, 'b')} -> " in src
+
+
+def test_node_ids_are_deterministic_and_unlabelled_nodes_get_topological_names() -> None:
+    def build() -> Value:
+        x = Value(2.0)
+        return (x * x + x.exp()).tanh()
+
+    sources = {draw_graph(build()).source for _ in range(3)}
+    assert len(sources) == 1
+    (src,) = sources
+    assert "0x" not in src  # no id()-based names
+    assert re.findall(r"<b>(v\d+)</b>", src) == [f"v{i}" for i in range(5)]
+
+
+def test_labels_are_escaped() -> None:
+    x = Value(1.0, '<x> & "q"')
+    y = x * Value(2.0, "a:b")
+    y.label = "out\\n{|}"
+    src = draw_graph(y).source
+    assert "&lt;x&gt; &amp; &quot;q&quot;" in src
+    assert "<b>a:b</b>" in src
+    assert "<b>out\\n{|}</b>" in src
+
+
+@needs_dot
+def test_tricky_labels_still_render() -> None:
+    x = Value(1.0, "<x>")
+    y = x * Value(2.0, "a:b")
+    y.label = "out\\n{|}"
+    svg = draw_graph(y).svg()
+    assert "&lt;x&gt;" in svg and "a:b" in svg
+
+
+def test_colours_mark_inputs_parameters_root_and_highlight() -> None:
+    loss, (x1, _) = hand_labelled_layer()
+    src = draw_graph(loss, highlight=[x1]).source
+    w0_boxes = [s for s in src.splitlines() if "<b>w0</b>" in s]
+    assert len(w0_boxes) == 2 and all('fillcolor="#fde68a"' in s for s in w0_boxes)  # parameters
+    assert 'fillcolor="#dbeafe"' in box(src, "x1")  # an input
+    assert 'color="#dc2626"' in box(src, "x1") and "class=highlight" in box(src, "x1")
+    assert 'color="#dc2626"' not in box(src, "x2")
+    root = loss.label = "L"
+    assert 'fillcolor="#bbf7d0"' in box(draw_graph(loss).source, root)
+
+
+def test_clusters_from_nn_parameter_labels() -> None:
+    loss, _ = hand_labelled_layer()
+    src = draw_graph(loss).source
+    assert re.findall(r"subgraph cluster_\w+ \{\n.* label=\"(.*?)\"", src) == ["neuron 0", "neuron 1"]
+    # Each cluster holds its w0, w1, b, the dot node z and the activation tanh(z), and nothing else.
+    for body in re.findall(r"subgraph cluster_\w+ \{(.*?)\n\t\}", src, re.S):
+        names = re.findall(r"<b>(\w+)</b>", body)
+        assert len(names) == 5 and {"b", "w0", "w1"} < set(names)
+        assert "label=<dot>" in body and "label=<tanh>" in body
+    outside = re.sub(r"subgraph cluster_\w+ \{(.*?)\n\t\}", "", src, flags=re.S)
+    assert "<b>x1</b>" in outside and "label=<+>" in outside and "label=<**2>" in outside
+    assert "subgraph" not in draw_graph(loss, group=False).source
+
+
+def test_mlp_style_labels_and_short_parameter_names() -> None:
+    x = [Value(1.0, "x1"), Value(2.0, "x2")]
+    w = [Value(0.5, "layers.1.neurons.0.w.0"), Value(-0.5, "layers.1.neurons.0.w.1")]
+    b = Value(0.1, "layers.1.neurons.0.b")
+    out = dot(w, x, b).relu()
+    src = draw_graph(out).source
+    assert 'label="layer 1 · neuron 0"' in src
+    assert "<b>w0</b>" in src and "<b>w1</b>" in src and "<b>b</b>" in src
+    assert "layers.1" not in src.replace('label="layer 1', "")
+
+
+def test_a_lone_b_label_is_not_a_parameter() -> None:
+    a, _ = notes_neuron()  # labels w1, w2, b: the notes' names, not nn's
+    src = draw_graph(a).source
+    assert "subgraph" not in src
+    assert 'fillcolor="#dbeafe"' in box(src, "b")
+
+
+def test_max_nodes_collapses_neurons_then_truncates() -> None:
+    loss, _ = hand_labelled_layer()
+    full = draw_graph(loss).source
+    assert "collapsed" not in full
+    small = draw_graph(loss, max_nodes=10).source
+    assert "each neuron is collapsed" in small
+    assert small.count("Values collapsed") == 2 and "subgraph" not in small
+    assert "<b>w0</b>" not in small and "<b>x1</b>" in small
+    tiny = draw_graph(loss, max_nodes=3).source
+    assert "only the 3 nodes nearest the root are drawn" in tiny
+    assert (
+        len(re.findall(r"^\t(?!graph|node|edge)(\w+) \[", tiny, re.M)) <= 3 + 3 + 1
+    )  # 3 units, their op nodes, one summary
+
+
+def test_a_long_chain_is_truncated_quickly() -> None:
+    x = Value(0.5, "x")
+    y = x
+    for _ in range(20_000):
+        y = y * 1.0001
+    t = time.perf_counter()
+    src = draw_graph(y, max_nodes=50).source
+    assert time.perf_counter() - t < 5
+    assert "only the 50 nodes nearest the root" in src
+    assert len(re.findall(r"<b>v\d+</b>", src)) <= 50
+
+
+def test_bad_arguments_raise_clear_errors() -> None:
+    a, _ = notes_neuron()
+    with pytest.raises(TypeError, match=r"root must be a Value.*float"):
+        draw_graph(1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"rankdir.*'XY'"):
+        draw_graph(a, rankdir="XY")
+    with pytest.raises(ValueError, match=r"max_nodes.*0"):
+        draw_graph(a, max_nodes=0)
+    with pytest.raises(ValueError, match=r"unknown suffix '\.jpg'.*g\.jpg"):
+        draw_graph(a).save("g.jpg")
+
+
+@needs_dot
+@pytest.mark.parametrize("suffix, magic", [(".svg", b"<?xml"), (".png", b"\x89PNG"), (".pdf", b"%PDF")])
+def test_save_renders_with_dot(tmp_path, suffix: str, magic: bytes) -> None:
+    a, _ = notes_neuron()
+    path = draw_graph(a).save(tmp_path / f"g{suffix}")
+    assert path.read_bytes().startswith(magic)
+    assert [p.name for p in tmp_path.iterdir()] == [f"g{suffix}"]  # no temporary file left behind
+
+
+@needs_dot
+def test_inline_svg_shows_the_numbers() -> None:
+    a, _ = notes_neuron()
+    bundle = draw_graph(a)._repr_mimebundle_()
+    svg = bundle["image/svg+xml"]
+    assert svg.startswith("<svg") and "w1" in svg and "0.03324" in svg and "0.006648" in svg
+
+
+@needs_dot
+def test_a_2_16_16_1_mlp_renders_fast() -> None:
+    import random
+
+    rng = random.Random(0)
+    x = [Value(0.3, "x1"), Value(-0.7, "x2")]
+    h = x
+    for layer, width in enumerate([16, 16, 1]):
+        outs = []
+        for j in range(width):
+            w = [Value(rng.uniform(-1, 1), f"layers.{layer}.neurons.{j}.w.{i}") for i in range(len(h))]
+            b = Value(0.0, f"layers.{layer}.neurons.{j}.b")
+            z = dot(w, h, b)
+            outs.append(z.tanh() if layer < 2 else z)
+        h = outs
+    loss = (h[0] - 1.0) ** 2
+    loss.backward()
+    t = time.perf_counter()
+    g = draw_graph(loss)
+    svg = g.svg()
+    elapsed = time.perf_counter() - t
+    assert g.source.count("subgraph cluster_") == 33
+    assert "layer 2 · neuron 0" in g.source and "collapsed" not in g.source
+    assert svg.count('class="node"') > 400
+    assert elapsed < 30, f"rendering took {elapsed:.1f} s"
+    t = time.perf_counter()
+    collapsed = draw_graph(loss, max_nodes=100)
+    collapsed.svg()
+    assert collapsed.source.count("Values collapsed") == 33
+    assert time.perf_counter() - t < 10
+
+
+def test_missing_dot_falls_back_to_text(tmp_path, monkeypatch) -> None:
+    a, _ = notes_neuron()
+    g = draw_graph(a)
+    monkeypatch.setenv("PATH", "")
+    bundle = g._repr_mimebundle_()
+    assert set(bundle) == {"text/plain"}
+    first, rest = bundle["text/plain"].split("\n", 1)
+    assert first == INSTALL_HINT and "apt-get install graphviz" in first and "brew" in first and "conda" in first
+    assert rest == g.source
+    with pytest.raises(GraphvizNotFoundError, match="apt-get install graphviz"):
+        g.save(tmp_path / "x.svg")
+    assert list(tmp_path.iterdir()) == []  # nothing half-written
+    assert g.save(tmp_path / "x.dot").read_text() == g.source
+
+
+def test_graph_is_importable_lazily() -> None:
+    assert isinstance(draw_graph(Value(1.0, "x")), Graph)
+    assert "<b>x</b>" in draw_graph(Value(1.0, "x")).source
