@@ -166,8 +166,8 @@ class Value:
         for i, p in enumerate(parents):
             if not isinstance(p, Value):
                 raise TypeError(f"parents[{i}] of op {op!r} must be a Value, got {type(p).__name__}: {p!r}")
-        if not _recording():
-            parents, grads = (), ()
+        if not _recording():  # under no_grad a custom op, like a built-in one, records nothing
+            parents, grads, op = (), (), ""
         self._op = op
         self._b = self._db = None
         if not parents:
