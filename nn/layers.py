@@ -34,38 +34,32 @@ def _check_length(x: Input, nin: int) -> None:
         raise ValueError(f"expected {nin} inputs, got {n}")
 
 
-def _forward(neurons: Sequence[Neuron], x: Input, act: Activation | None) -> list[Value]:
+Prepared = list[tuple[list[Value], Value, list[float], float]]
+
+
+def _prepare(neurons: Sequence[Neuron]) -> Prepared:
+    """(w, b, w's numbers, b's number) per neuron, read once for a whole batch."""
+    return [(n.w, n.b, [p.data for p in n.w], n.b.data) for n in neurons]
+
+
+def _forward(neurons: Prepared, x: Input, act: Activation | None) -> list[Value]:
     """a = f(z) for each neuron, with z = Σᵢ wᵢxᵢ + b one n-ary node.
 
     ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1. Inputs that are plain floats (the data) are
     constants: they get no edge. Anything else (ints, a mix) goes through ``dot``.
     """
-    out = []
-    append = out.append
     if not _recording():  # under no_grad: only the numbers
         xd = [v.data if v.__class__ is Value else v for v in x]
-        for n in neurons:
-            z = _node(sum(map(mul, [p.data for p in n.w], xd)) + n.b.data, "dot", None, None)
-            append(act(z) if act else z)
-        return out
-    if all(v.__class__ is Value for v in x):
+        zs = [_node(sum(map(mul, wd, xd)) + bd, "dot", None, None) for _, _, wd, bd in neurons]
+    elif all(v.__class__ is Value for v in x):
         xs = tuple(x)
         xd = [v.data for v in xs]
-        for n in neurons:
-            w, b = n.w, n.b
-            wd = [p.data for p in w]
-            z = _node(sum(map(mul, wd, xd)) + b.data, "dot", (*w, *xs, b), (*xd, *wd, 1.0), NARY)
-            append(act(z) if act else z)
+        zs = [_node(sum(map(mul, wd, xd)) + bd, "dot", (*w, *xs, b), (*xd, *wd, 1.0), NARY) for w, b, wd, bd in neurons]
     elif all(v.__class__ is float for v in x):
-        for n in neurons:
-            w, b = n.w, n.b
-            z = _node(sum(map(mul, [p.data for p in w], x)) + b.data, "dot", (*w, b), (*x, 1.0), NARY)
-            append(act(z) if act else z)
+        zs = [_node(sum(map(mul, wd, x)) + bd, "dot", (*w, b), (*x, 1.0), NARY) for w, b, wd, bd in neurons]
     else:
-        for n in neurons:
-            z = dot(n.w, x, n.b)
-            append(act(z) if act else z)
-    return out
+        zs = [dot(w, x, b) for w, b, _, _ in neurons]
+    return [act(z) for z in zs] if act else zs
 
 
 class Neuron(Module):
@@ -95,7 +89,7 @@ class Neuron(Module):
 
     def __call__(self, x: Input) -> Value:
         _check_length(x, self.nin)
-        return _forward((self,), x, self._act)[0]
+        return _forward(_prepare((self,)), x, self._act)[0]
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "activation": self.activation}
@@ -122,7 +116,7 @@ class Layer(Module):
 
     def __call__(self, x: Input) -> list[Value]:
         _check_length(x, self.nin)
-        return _forward(self.neurons, x, self._act)
+        return _forward(_prepare(self.neurons), x, self._act)
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "nout": self.nout, "activation": self.activation}
@@ -184,15 +178,25 @@ class MLP(Module):
         self.label_parameters()
 
     def __call__(self, x: Input) -> Value | list[Value]:
-        _check_length(x, self.nin)
-        *hidden, last = self.layers
+        return self.batch([x])[0]
+
+    def batch(self, X: Sequence[Input]) -> list[Value | list[Value]]:
+        """``[model(x) for x in X]``, reading the weights once for the whole batch (faster)."""
+        nin = self.nin
+        for x in X:
+            _check_length(x, nin)
+        *hidden, last = [(_prepare(layer.neurons), layer._act) for layer in self.layers]
+        last_neurons, last_act = last
         drop = self.dropout if self.training else None
-        for layer in hidden:
-            x = _forward(layer.neurons, x, layer._act)
-            if drop is not None:
-                x = drop(x)
-        out = _forward(last.neurons, x, last._act)
-        return out[0] if len(out) == 1 else out
+        out = []
+        for x in X:
+            for neurons, act in hidden:
+                x = _forward(neurons, x, act)
+                if drop is not None:
+                    x = drop(x)
+            a = _forward(last_neurons, x, last_act)
+            out.append(a[0] if len(a) == 1 else a)
+        return out
 
     def config(self) -> dict[str, Any]:
         p = self.dropout.p if self.dropout is not None else 0.0

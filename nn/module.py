@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from autograd_core import Value
@@ -70,6 +70,10 @@ class Module:
         """Set ∂C/∂p = 0 for every parameter p (gradients accumulate, as in PyTorch)."""
         for p in self.parameters():
             p.grad = 0.0
+
+    def batch(self, X: Sequence[Any]) -> list[Any]:
+        """The outputs for a list of inputs: ``[self(x) for x in X]`` (MLP does it faster)."""
+        return [self(x) for x in X]  # type: ignore[operator]
 
     # ------------------------------------------------------------------- modes
     def train(self: M, mode: bool = True) -> M:

@@ -6,10 +6,12 @@ gradients, backpropagate ∂C/∂p, clip them if asked, and let the optimiser up
 
 from __future__ import annotations
 
+import gc
 import math
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -89,6 +91,51 @@ def _diverged(loss: float, epoch: int, optimizer: SGD) -> TrainingDivergedError:
     )
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector. A step allocates tens of thousands of nodes, which
+    would trigger repeated full collections; the graph has no cycles, so reference
+    counting frees it as soon as the step returns."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _step(
+    model: Module,
+    params: list[Value],
+    Xb: list[Any],
+    yb: list[Any],
+    loss: Loss,
+    optimizer: SGD,
+    penalty: Penalty | None,
+    max_grad_norm: float | None,
+    threshold: float,
+) -> tuple[float, int, float]:
+    """One gradient step on a batch → (C, number classified correctly, ‖∂C/∂p‖ before clipping).
+
+    A non-finite C returns before any update; the graph is freed on return.
+    """
+    try:
+        preds = model.batch(Xb)
+        cost = loss(preds, yb)
+        if penalty is not None:
+            cost = cost + penalty(params)
+    except OverflowError:
+        return math.inf, 0, math.nan
+    if not math.isfinite(cost.data):
+        return cost.data, 0, math.nan
+    optimizer.zero_grad()
+    cost.backward()
+    norm = clip_grad_norm(params, max_grad_norm or math.inf)
+    optimizer.step()
+    return cost.data, sum(is_correct(a, t, threshold) for a, t in zip(preds, yb)), norm
+
+
 def fit(
     model: Module,
     X: Sequence[Any],
@@ -135,22 +182,14 @@ def fit(
         total = correct = 0.0
         norms = []
         for Xb, yb in batches(X, y, size, shuffle=batch_size is not None, rng=rng):
-            try:
-                preds = [model(x) for x in Xb]
-                cost = loss(preds, yb)
-                if penalty is not None:
-                    cost = cost + penalty(params)
-            except OverflowError as e:
-                raise _diverged(math.inf, epoch, optimizer) from e
-            if not math.isfinite(cost.data):
-                raise _diverged(cost.data, epoch, optimizer)
-            optimizer.zero_grad()
-            cost.backward()
-            norms.append(clip_grad_norm(params, max_grad_norm or math.inf))
-            optimizer.step()
+            with _gc_paused():
+                cost, n_correct, norm = _step(model, params, Xb, yb, loss, optimizer, penalty, max_grad_norm, threshold)
+            if not math.isfinite(cost):
+                raise _diverged(cost, epoch, optimizer)
             history.steps += 1
-            total += cost.data * len(Xb)
-            correct += sum(is_correct(a, t, threshold) for a, t in zip(preds, yb))
+            total += cost * len(Xb)
+            correct += n_correct
+            norms.append(norm)
         history.losses.append(total / len(X))
         history.accuracies.append(correct / len(X))
         history.grad_norms.append(sum(norms) / len(norms))
