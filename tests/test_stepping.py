@@ -267,3 +267,16 @@ def test_save_html_is_one_offline_page(tmp_path) -> None:
     with pytest.raises(ValueError, match=r"suffix must be \.html.*'\.svg'"):
         stepper.save_html(tmp_path / "steps.svg")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.html"]
+
+
+def test_a_real_nn_mlp_steps_like_backward() -> None:
+    nn = pytest.importorskip("nn")
+
+    def make() -> Value:
+        model = nn.MLP(2, [16, 16, 1], activation="relu", seed=1)
+        return (model([0.5, -1.0]) - 1.0) ** 2
+
+    assert grads_after(make, BackpropStepper) == grads_after(make, Value.backward)
+    steps = exhaust(make())
+    assert len(steps) == 16 + 16 + 16 + 16 + 1 + 2  # z and a per hidden neuron, the output z, −1, **2
+    assert any(u.contribution == 0.0 for s in steps for u in s.updates)  # dead ReLUs are recorded, not hidden

@@ -271,3 +271,18 @@ def test_missing_dot_falls_back_to_text(tmp_path, monkeypatch) -> None:
 def test_graph_is_importable_lazily() -> None:
     assert isinstance(draw_graph(Value(1.0, "x")), Graph)
     assert "<b>x</b>" in draw_graph(Value(1.0, "x")).source
+
+
+def test_a_real_nn_mlp_reads_as_its_architecture() -> None:
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [16, 16, 1], activation="tanh", seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    src = draw_graph(loss).source
+    labels = re.findall(r"label=\"(layer \d+ · neuron \d+)\"", src)
+    assert labels == [f"layer {i} · neuron {j}" for i, n in enumerate([16, 16, 1]) for j in range(n)]
+    for body in re.findall(r"subgraph cluster_\w+ \{(.*?)\n\t\}", src, re.S):
+        assert "label=<dot>" in body and "<b>b</b>" in body and "<b>w1</b>" in body
+    hidden = re.findall(r"subgraph cluster_layer0_neuron3 \{(.*?)\n\t\}", src, re.S)[0]
+    assert hidden.count("label=<tanh>") == 1 and len(re.findall(r"<b>w\d+</b>", hidden)) == 2
+    assert "layers.0" not in src  # parameters show their short label inside the cluster
