@@ -286,3 +286,16 @@ def test_a_real_nn_mlp_reads_as_its_architecture() -> None:
     hidden = re.findall(r"subgraph cluster_layer0_neuron3 \{(.*?)\n\t\}", src, re.S)[0]
     assert hidden.count("label=<tanh>") == 1 and len(re.findall(r"<b>w\d+</b>", hidden)) == 2
     assert "layers.0" not in src  # parameters show their short label inside the cluster
+
+
+def test_the_readme_example_runs(tmp_path, monkeypatch) -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Drawing graphs and stepping through backprop", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, object] = {}
+    exec(code, namespace)
+    assert namespace["w1"].grad == pytest.approx(5.0 * (namespace["a"].data - 1.0))  # ∂L/∂w1 = x1·(a − y)
+    assert (tmp_path / "neuron.dot").read_text() == draw_graph(namespace["L"]).source
