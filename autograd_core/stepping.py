@@ -12,6 +12,7 @@ red and finished nodes in grey), a notebook widget and a self-contained HTML pag
 from __future__ import annotations
 
 import html
+import numbers
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,12 +60,16 @@ def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[BackwardStep]
     nothing (recorded with contribution 0); a non-leaf grad left from an earlier
     backward is set aside and added back once the iterator is exhausted.
     """
-    return _steps(Scene(root), gradient)
+    return _steps(Scene(root), _real(gradient))
+
+
+def _real(gradient: float) -> float:
+    if isinstance(gradient, bool) or not isinstance(gradient, numbers.Real):
+        raise TypeError(f"gradient must be a real number, got {type(gradient).__name__}: {gradient!r}")
+    return float(gradient)
 
 
 def _steps(scene: Scene, gradient: float) -> Iterator[BackwardStep]:
-    if isinstance(gradient, bool) or not isinstance(gradient, (int, float)):
-        raise TypeError(f"gradient must be a real number, got {type(gradient).__name__}: {gradient!r}")
     nodes = [v for v in reversed(scene.order) if not v.is_leaf]
     stale = [v for v in nodes if v.grad]
     saved = [v.grad for v in stale]
@@ -120,7 +125,7 @@ class BackpropStepper:
 
     def __init__(self, root: Value, gradient: float = 1.0, **draw_options: Any) -> None:
         self.scene = Scene(root)
-        self.steps = list(_steps(self.scene, gradient))
+        self.steps = list(_steps(self.scene, _real(gradient)))
         self.draw_options = draw_options
         self._frames: dict[int, Graph] = {}
         index = self.scene.index

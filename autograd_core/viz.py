@@ -232,7 +232,11 @@ def render(
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"draw_graph(max_nodes): must be a positive int, got {max_nodes!r}")
     order, n = scene.order, len(scene.order)
-    marked = {scene.index[id(v)] for v in highlight if id(v) in scene.index}
+    marked = set()
+    for v in highlight:
+        if id(v) not in scene.index:
+            raise ValueError(f"draw_graph(highlight): {v!r} is not in the graph under the root")
+        marked.add(scene.index[id(v)])
     grads = [v.grad for v in order] if grads is None else grads
     cluster = scene.cluster if group else {}
     notes = []

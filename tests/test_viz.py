@@ -200,6 +200,8 @@ def test_bad_arguments_raise_clear_errors() -> None:
         draw_graph(a, rankdir="XY")
     with pytest.raises(ValueError, match=r"max_nodes.*0"):
         draw_graph(a, max_nodes=0)
+    with pytest.raises(ValueError, match=r"highlight.*Value\(data=7\.0.*not in the graph"):
+        draw_graph(a, highlight=[Value(7.0)])
     with pytest.raises(ValueError, match=r"unknown suffix '\.jpg'.*g\.jpg"):
         draw_graph(a).save("g.jpg")
 
