@@ -239,20 +239,8 @@ def render(
         marked.add(scene.index[id(v)])
     grads = [v.grad for v in order] if grads is None else grads
     cluster = scene.cluster if group else {}
-    notes = []
 
-    # Which drawn node ("unit") stands for each Value: itself, its collapsed neuron, or "hidden".
-    unit = [f"n{i}" for i in range(n)]
-    if n > max_nodes and cluster:
-        slugs = {key: "c" + "_".join(k.replace(" ", "") for k in key) for key in cluster.values()}
-        for i, key in cluster.items():
-            unit[i] = slugs[key]
-        notes.append(f"{n} Values > max_nodes={max_nodes}: each neuron is collapsed into one node")
-    units = list(dict.fromkeys(reversed(unit)))  # nearest the root first
-    hidden = set(units[max_nodes:])
-    if hidden:
-        notes.append(f"only the {max_nodes} nodes nearest the root are drawn")
-        unit = ["hidden" if u in hidden else u for u in unit]
+    unit, notes = _units(scene, cluster, max_nodes)
 
     dot = graphviz.Digraph("autograd", graph_attr={"rankdir": rankdir, "fontname": "Helvetica"})
     dot.attr("node", fontname="Helvetica", fontsize="11")
@@ -283,9 +271,10 @@ def render(
             add(cluster.get(i), f"n{i}op", **op)
     for u, ms in members.items():
         out = ms[-1]
-        title = "hidden" if u == "hidden" else " · ".join(cluster[ms[0]])
-        text = f"<b>{_escape(title)}</b><br/>{len(ms)} Values collapsed"
-        if u != "hidden":
+        if u == "hidden":
+            text = f"<b>{len(ms)} more Values</b><br/>(not drawn)"
+        else:
+            text = f"<b>{_escape(' · '.join(cluster[out]))}</b><br/>{len(ms)} Values collapsed"
             text += f"<br/>out {_escape(scene.shorts[out])} = {fmt_number(order[out].data)}"
         add(None, u, shape="box3d", style="filled", fillcolor="#f3f4f6", label=f"<{text}>")
 
@@ -294,7 +283,7 @@ def render(
             for name, attrs in nodes:
                 dot.node(name, **attrs)
             continue
-        with dot.subgraph(name="cluster_" + "_".join(k.replace(" ", "") for k in key)) as sub:
+        with dot.subgraph(name=f"cluster_{_slug(key)}") as sub:
             sub.attr(label=" · ".join(key), style="rounded,dashed", color="#6b7280", fontname="Helvetica")
             for name, attrs in nodes:
                 sub.node(name, **attrs)
@@ -323,6 +312,28 @@ def render(
     if label:
         dot.attr(label="<" + "<br/>".join(_escape(t) for t in label) + ">", labelloc="b", fontsize="12")
     return Graph(dot)
+
+
+def _units(scene: Scene, cluster: dict[int, ClusterKey], max_nodes: int) -> tuple[list[str], list[str]]:
+    """The drawn node standing for each Value (``n{i}``, a collapsed neuron or ``hidden``), and notes saying so."""
+    n = len(scene.order)
+    unit = [f"n{i}" for i in range(n)]
+    notes = []
+    if n > max_nodes and cluster:
+        for i, key in cluster.items():
+            unit[i] = f"c_{_slug(key)}"
+        notes.append(f"{n} Values > max_nodes={max_nodes}: each neuron is collapsed into one node")
+    units = list(dict.fromkeys(reversed(unit)))  # nearest the root first
+    hidden = set(units[max_nodes:])
+    if hidden:
+        notes.append(f"only the {max_nodes} nodes nearest the root are drawn")
+        unit = ["hidden" if u in hidden else u for u in unit]
+    return unit, notes
+
+
+def _slug(key: ClusterKey) -> str:
+    """``("layer 1", "neuron 0")`` → ``layer1_neuron0``, for DOT names."""
+    return "_".join(part.replace(" ", "") for part in key)
 
 
 def _natural(key: ClusterKey | None) -> tuple[int, ...]:
