@@ -88,8 +88,16 @@ class Neuron(Module):
         self.label_parameters()
 
     def __call__(self, x: Input) -> Value:
+        """a = f(z), with the nodes labelled ``z`` and ``a`` for drawing (Layer and MLP skip the labels)."""
         _check_length(x, self.nin)
-        return _forward(_prepare((self,)), x, self._act)[0]
+        a = _forward(_prepare((self,)), x, self._act)[0]
+        if a.is_leaf:  # under no_grad: nothing to draw
+            return a
+        z = a.parents[0] if self._act else a
+        z.label = "z"
+        if a is not z:
+            a.label = "a"
+        return a
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "activation": self.activation}

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+from pathlib import Path
 from typing import Any, TypeVar
 
+from autograd_core.viz import write_atomically
 from nn.module import Module
 
 FORMAT = "autograd-core.nn"
@@ -33,18 +34,7 @@ def save_module(module: Module, path: str | os.PathLike[str]) -> None:
         "config": module.config(),
         "state": module.state_dict(),
     }
-    text = json.dumps(doc, indent=1)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    write_atomically(Path(path), json.dumps(doc, indent=1).encode("utf-8"))
 
 
 def build_module(spec: dict[str, Any]) -> Module:

@@ -1,0 +1,40 @@
+"""The main job: ``python -m nn.demo`` trains on the moons and writes its pictures; digits runs too."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nn import MLP, make_moons
+from nn.demo import draw_neuron, main
+
+
+def test_moons_demo_trains_and_writes_its_outputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    acc = main(["--out", str(tmp_path), "--no-progress"])
+    assert acc >= 0.97
+    printed = capsys.readouterr().out
+    assert f"outputs go to {tmp_path}" in printed and "training accuracy" in printed
+    assert (tmp_path / "moons_decision_boundary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = (tmp_path / "neuron_graph.svg").read_text()
+    assert "<svg" in svg and "ReLU" in svg and "w0" in svg
+    assert MLP.load(tmp_path / "moons_mlp.json").num_parameters() == 337
+
+
+def test_without_graphviz_the_neuron_graph_is_written_as_dot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `dot` program here
+    X, _ = make_moons(10, noise=0.1, seed=0)
+    path = draw_neuron(MLP(2, [4, 1], seed=0), X, tmp_path)
+    assert path == tmp_path / "neuron_graph.dot"
+    assert path.read_text().startswith("digraph")
+    assert "writing the DOT source instead" in capsys.readouterr().out
+
+
+def test_digits_demo_runs_and_reports_test_accuracy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    acc = main(["digits", "--epochs", "1", "--out", str(tmp_path), "--no-progress"])
+    assert 0.5 < acc <= 1.0  # one epoch; the ≥ 95 % run is in benchmarks/bench_nn.py
+    assert f"test accuracy {acc:.1%}" in capsys.readouterr().out
+    assert json.loads((tmp_path / "digits_mlp.json").read_text())["config"]["nouts"] == [32, 10]
