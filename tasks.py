@@ -74,10 +74,10 @@ def ensure_venv() -> None:
 
 
 def task_demo(args: list[str]) -> None:
-    """Run the project's main job (for now a short engine demo)."""
+    """Train an MLP on the two moons (python3 tasks.py demo digits: the 8×8 digits); outputs go to out/."""
     ensure_venv()
     ensure_program("dot")
-    run(BIN / "python", "-m", "autograd_core.demo", *args)
+    run(BIN / "python", "-m", "nn.demo", *args)
 
 
 def task_test(args: list[str]) -> None:

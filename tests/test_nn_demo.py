@@ -38,3 +38,13 @@ def test_digits_demo_runs_and_reports_test_accuracy(tmp_path: Path, capsys: pyte
     assert 0.5 < acc <= 1.0  # one epoch; the ≥ 95 % run is in benchmarks/bench_nn.py
     assert f"test accuracy {acc:.1%}" in capsys.readouterr().out
     assert json.loads((tmp_path / "digits_mlp.json").read_text())["config"]["nouts"] == [32, 10]
+
+
+def test_the_readme_nn_example_runs_as_written() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Neural nets: `nn`") :]
+    code = section[section.index("```python\n") + 10 : section.index("```\n", section.index("```python"))]
+    namespace: dict[str, object] = {}
+    exec(code.replace("epochs=100,", "epochs=100, progress=False,"), namespace)
+    assert namespace["history"].steps == 100  # type: ignore[attr-defined]
+    assert namespace["accuracy"](namespace["model"], namespace["X"], namespace["y"]) >= 0.97  # type: ignore[operator]
