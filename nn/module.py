@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -112,14 +113,14 @@ class Module:
         """The constructor arguments that rebuild this module's architecture (not its weights)."""
         raise NotImplementedError(f"{type(self).__name__} does not define config(), so it cannot be saved")
 
-    def save(self, path: str) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write architecture + weights to ``path`` as JSON, atomically (temp file + rename)."""
         from nn.serialization import save_module
 
         save_module(self, path)
 
     @classmethod
-    def load(cls: type[M], path: str) -> M:
+    def load(cls: type[M], path: str | os.PathLike[str]) -> M:
         """Rebuild a model saved with ``save`` (raises ``ModelFileError`` for a bad file)."""
         from nn.serialization import load_module
 

@@ -9,6 +9,7 @@ renamed over the target, so a crash never leaves half a file.
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,13 +27,22 @@ class ModelFileError(ValueError):
 
 
 def save_module(module: Module, path: str | os.PathLike[str]) -> None:
-    """Write ``module``'s class, config and weights to ``path`` atomically."""
+    """Write ``module``'s class, config and weights to ``path`` atomically.
+
+    Refuses (ValueError) a model with a NaN or infinite weight, which ``load`` would reject.
+    """
+    state = module.state_dict()
+    bad = next((name for name, x in state.items() if not math.isfinite(x)), None)
+    if bad is not None:
+        raise ValueError(
+            f"cannot save {type(module).__name__}: parameter {bad} is {state[bad]} (did training diverge?)"
+        )
     doc = {
         "format": FORMAT,
         "version": VERSION,
         "class": type(module).__name__,
         "config": module.config(),
-        "state": module.state_dict(),
+        "state": state,
     }
     write_atomically(Path(path), json.dumps(doc, indent=1).encode("utf-8"))
 

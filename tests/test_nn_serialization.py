@@ -102,3 +102,11 @@ def test_a_failed_save_leaves_the_old_file_and_no_temp_file(tmp_path: Path) -> N
         Unsaveable().save(path)
     assert path.read_text() == before
     assert os.listdir(tmp_path) == ["m.json"]
+
+
+def test_a_diverged_model_is_not_saved(tmp_path: Path) -> None:
+    model = MLP(2, [2, 1], seed=0)
+    model.layers[1].neurons[0].b.data = float("inf")
+    with pytest.raises(ValueError, match=r"parameter layers\.1\.neurons\.0\.b is inf"):
+        model.save(tmp_path / "m.json")
+    assert os.listdir(tmp_path) == []
