@@ -39,7 +39,7 @@ HIGHLIGHT = "#dc2626"  # red outline: highlighted nodes; the current step and it
 ACTIVATIONS = frozenset({"tanh", "σ", "ReLU", "LeakyReLU", "softplus"})
 _PARAMETER = re.compile(r"(?:layers\.(\d+)\.)?(?:neurons\.(\d+)\.)?(?:w\.(\d+)|b)")
 
-ClusterKey = tuple[str, ...]  # ("layer 1", "neuron 0"), ("neuron 3",) or ("neuron",)
+ClusterKey = tuple[str, ...]  # ("layer 0", "neuron 3"), ("neuron 3",) or ("neuron",)
 
 
 class GraphvizNotFoundError(RuntimeError):
@@ -193,9 +193,10 @@ def draw_graph(
     """Draw the graph under ``root``: every Value with its data and grad, every op, every ∂out/∂parent.
 
     ``highlight``: Values to outline in red. ``group``: draw each neuron (from ``nn``'s
-    parameter labels) inside a box labelled ``layer 1 · neuron 0``. With more than
-    ``max_nodes`` Values, each neuron is collapsed into one summary node, and if that is
-    still too many only the ``max_nodes`` nodes nearest the root are drawn; the graph says so.
+    parameter labels) inside a box labelled like ``layer 0 · neuron 3``, numbered as the
+    parameter names ``layers.0.neurons.3.*`` are. With more than ``max_nodes`` Values,
+    each neuron is collapsed into one summary node, and if that is still too many only
+    the ``max_nodes`` nodes nearest the root are drawn; the graph says so.
     """
     return render(
         Scene(root),
@@ -332,7 +333,7 @@ def _units(scene: Scene, cluster: dict[int, ClusterKey], max_nodes: int) -> tupl
 
 
 def _slug(key: ClusterKey) -> str:
-    """``("layer 1", "neuron 0")`` → ``layer1_neuron0``, for DOT names."""
+    """``("layer 0", "neuron 3")`` → ``layer0_neuron3``, for DOT names."""
     return "_".join(part.replace(" ", "") for part in key)
 
 
