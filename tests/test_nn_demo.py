@@ -45,6 +45,6 @@ def test_the_readme_nn_example_runs_as_written() -> None:
     section = readme[readme.index("## Neural nets: `nn`") :]
     code = section[section.index("```python\n") + 10 : section.index("```\n", section.index("```python"))]
     namespace: dict[str, object] = {}
-    exec(code.replace("epochs=100,", "epochs=100, progress=False,"), namespace)
+    exec(code.replace("epochs=100", "epochs=100, progress=False"), namespace)
     assert namespace["history"].steps == 100  # type: ignore[attr-defined]
     assert namespace["accuracy"](namespace["model"], namespace["X"], namespace["y"]) >= 0.97  # type: ignore[operator]
