@@ -67,7 +67,7 @@ def accuracy(model: Callable[[Any], Output], X: Sequence[Any], y: Sequence[Any])
     """Fraction of examples classified correctly, in eval mode and under ``no_grad``."""
     if len(X) != len(y):
         raise ValueError(f"accuracy: got {len(X)} inputs but {len(y)} targets")
-    if not X:
+    if len(X) == 0:
         raise ValueError("accuracy: got no examples")
     was_training = getattr(model, "training", False)
     if isinstance(model, Module):
@@ -162,7 +162,7 @@ def fit(
     """
     if len(X) != len(y):
         raise ValueError(f"fit: got {len(X)} inputs but {len(y)} targets")
-    if not X:
+    if len(X) == 0:
         raise ValueError("fit: got no examples")
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit(epochs) must be an int ≥ 0, got {epochs!r}")

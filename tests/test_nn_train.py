@@ -128,3 +128,13 @@ def test_batches_cover_every_example_once() -> None:
     assert [x for xb, _ in batches(X, y, 4, shuffle=False) for x in xb] == X
     with pytest.raises(ValueError, match="batch_size"):
         list(batches(X, y, 0))
+
+
+def test_numpy_arrays_work_as_data() -> None:
+    np = pytest.importorskip("numpy")
+    X, y = make_moons(30, noise=0.1, seed=0)
+    model, twin = MLP(2, [8, 1], seed=0), MLP(2, [8, 1], seed=0)
+    fit(model, np.array(X), np.array(y), hinge_loss, SGD(model.parameters(), lr=0.1), 5, progress=False)
+    fit(twin, X, y, hinge_loss, SGD(twin.parameters(), lr=0.1), 5, progress=False)
+    assert model.state_dict() == pytest.approx(twin.state_dict(), rel=1e-12)
+    assert accuracy(model, np.array(X), np.array(y)) == accuracy(twin, X, y)
