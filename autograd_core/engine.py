@@ -397,7 +397,7 @@ class Value:
     def softplus(self) -> Value:
         """ln(1 + eᵃ), computed as max(a, 0) + ln(1 + e⁻|ᵃ|): ∂/∂a = σ(a). Stable for any a."""
         a = self.data
-        return _node(max(a, 0.0) + math.log1p(math.exp(-abs(a))), "softplus", self, _sigmoid(a))
+        return _node(_softplus(a), "softplus", self, _sigmoid(a))
 
     # ------------------------------------------------------------------ backward
     def backward(self, gradient: float = 1.0) -> None:
@@ -464,6 +464,11 @@ def _power_rule(a: float, c: float) -> float:
     if a == 0.0 and c < 1:
         return math.inf
     return c * _pow(a, c - 1)
+
+
+def _softplus(x: float) -> float:
+    """ln(1 + eˣ) = max(x, 0) + ln(1 + e⁻|ˣ|), finite for any x."""
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
 def _sigmoid(x: float) -> float:

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Union
 
 from autograd_core import Value
+from autograd_core.engine import _sigmoid, _softplus
 
 Scalar = Union[Value, float]
 Preds = Union[Scalar, Sequence[Scalar], Sequence[Sequence[Scalar]]]
@@ -104,23 +105,11 @@ def binary_cross_entropy(probs: Preds, targets: Targets) -> Value:
     return _node(total / n, "BCE", p, grads)
 
 
-def _log1p_exp(z: float) -> float:
-    """ln(1 + eᶻ) = max(z, 0) + ln(1 + e^−|z|), finite for any z."""
-    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
-
-
-def _sigmoid(z: float) -> float:
-    if z >= 0.0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
-
-
 def binary_cross_entropy_with_logits(logits: Preds, targets: Targets) -> Value:
     """BCE of σ(z) computed stably as mean[ln(1 + eᶻ) − y·z]: ∂C/∂z = (σ(z) − y)/n."""
     z, y, _ = _pairs("binary_cross_entropy_with_logits", logits, targets)
     n = len(z)
-    total = sum(_log1p_exp(zi.data) - yi * zi.data for zi, yi in zip(z, y))
+    total = sum(_softplus(zi.data) - yi * zi.data for zi, yi in zip(z, y))
     return _node(total / n, "BCEWithLogits", z, [(_sigmoid(zi.data) - yi) / n for zi, yi in zip(z, y)])
 
 
