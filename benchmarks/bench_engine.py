@@ -14,6 +14,7 @@ Run: ``python benchmarks/bench_engine.py`` (``python3 tasks.py bench`` runs all 
 from __future__ import annotations
 
 import argparse
+import gc
 import random
 import statistics
 import time
@@ -79,10 +80,17 @@ def chain(V: Engine, n: int) -> Any:
     return x
 
 
-def best_ms(fn: Callable[[], object], repeats: int) -> float:
-    """The median wall time of ``fn()`` over ``repeats`` runs, in ms."""
+def median_ms(fn: Callable[[], object], rounds: int) -> float:
+    """The median wall time of ``fn()`` over ``rounds`` runs in a row, in ms.
+
+    Each engine runs its rounds as a block after a ``gc.collect()``, as in a training
+    loop: it pays for its own garbage (micrograd's closures make reference cycles that
+    only the cycle collector frees), not for the other engine's.
+    """
+    gc.collect()
+    fn()  # warm-up
     times = []
-    for _ in range(repeats):
+    for _ in range(rounds):
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1000)
@@ -109,7 +117,7 @@ def row(name: str, ours: float, theirs: float, unit: str, target: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=5, help="timed runs per measurement (median is shown)")
+    parser.add_argument("--rounds", type=int, default=9, help="timed runs per measurement (the median is shown)")
     args = parser.parse_args()
 
     X, y = make_data()
@@ -118,13 +126,13 @@ def main() -> None:
     assert mlp_step(Value, ours_layers, X, y) == mlp_step(MicroValue, their_layers, X, y), "engines disagree"
 
     print(f"{'benchmark':<38} {'ours':>10} {'micrograd':>12} {'unit':<8} {'ratio':>8}   target")
-    ms_ours = best_ms(lambda: mlp_step(Value, ours_layers, X, y), args.repeats)
-    ms_theirs = best_ms(lambda: mlp_step(MicroValue, their_layers, X, y), args.repeats)
+    ms_ours = median_ms(lambda: mlp_step(Value, ours_layers, X, y), args.rounds)
+    ms_theirs = median_ms(lambda: mlp_step(MicroValue, their_layers, X, y), args.rounds)
     row("MLP 2-16-16-1, 100 points, * and +", ms_ours, ms_theirs, "ms/step", "≥ 15×")
 
     depth = 900  # micrograd's recursive topological sort overflows the stack beyond ~1,000
-    ours_chain = best_ms(lambda: chain(Value, 100_000), args.repeats) / 100_000 * depth
-    their_chain = best_ms(lambda: chain(MicroValue, depth), args.repeats)
+    ours_chain = median_ms(lambda: chain(Value, depth), 10 * args.rounds)
+    their_chain = median_ms(lambda: chain(MicroValue, depth), 10 * args.rounds)
     row(f"chain of {depth} x*c, build + backward", ours_chain, their_chain, "ms", "")
 
     b_ours, b_theirs = bytes_per_node(Value), bytes_per_node(MicroValue)
