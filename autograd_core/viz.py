@@ -56,9 +56,10 @@ class Scene:
     """What a drawing needs to know about the graph under ``root``, computed once.
 
     ``order`` is ``topological_order(root)``; node ``i`` is drawn as ``n{i}``. ``names``
-    are the names used in boxes and formulas: the label, the short parameter label
-    (``w1``, ``b``; the full label if the short one is not unique) or ``v{i}``.
-    ``cluster[i]`` is the neuron node ``i`` belongs to, reconstructed from the labels.
+    are the names used in boxes and formulas: the label; in a neuron, the short parameter
+    label (``w1``, ``b``) or the role ``z`` / ``a`` of an unlabelled node (each replaced by
+    the full dotted name, e.g. ``layers.0.neurons.3.z``, when it is not unique); else
+    ``v{i}``. ``cluster[i]`` is the neuron node ``i`` belongs to, reconstructed from the labels.
     """
 
     def __init__(self, root: Value) -> None:
@@ -68,24 +69,28 @@ class Scene:
         self.order = topological_order(root)
         self.index = {id(v): i for i, v in enumerate(self.order)}
         self.parameters: dict[int, str] = {}  # index -> short label
+        self.roles: dict[int, str] = {}  # index -> "z" or "a", for unlabelled nodes of a neuron
+        self.full_names: dict[int, str] = {}  # index -> dotted name, for parameters and roles
         self.cluster: dict[int, ClusterKey] = {}
         self._find_clusters()
-        shorts = [self.parameters.get(i) or v.label or f"v{i}" for i, v in enumerate(self.order)]
+        shorts = [self.parameters.get(i) or v.label or self.roles.get(i) or f"v{i}" for i, v in enumerate(self.order)]
         self.shorts = shorts
         counts: dict[str, int] = {}
         for s in shorts:
             counts[s] = counts.get(s, 0) + 1
         self.names = [
-            v.label if i in self.parameters and counts[shorts[i]] > 1 else shorts[i] for i, v in enumerate(self.order)
+            self.full_names[i] if i in self.full_names and counts[shorts[i]] > 1 else shorts[i]
+            for i in range(len(self.order))
         ]
 
     def name(self, v: Value) -> str:
         return self.names[self.index[id(v)]]
 
     def _find_clusters(self) -> None:
-        """A neuron is its parameters, the node z computed from them, and the activation σ(z)."""
+        """A neuron is its parameters, the node z computed from them, and the activation a = σ(z)."""
         keys: dict[int, ClusterKey] = {}
         with_weights: set[ClusterKey] = set()
+        prefix: dict[ClusterKey, str] = {}  # ("layer 0", "neuron 3") -> "layers.0.neurons.3."
         for i, v in enumerate(self.order):
             m = _PARAMETER.fullmatch(v.label) if v.is_leaf else None
             if m:
@@ -93,6 +98,8 @@ class Scene:
                 key = tuple(f"{kind} {n}" for kind, n in (("layer", layer), ("neuron", neuron)) if n is not None)
                 keys[i] = key or ("neuron",)
                 self.parameters[i] = "b" if w is None else f"w{w}"
+                self.full_names[i] = v.label
+                prefix[keys[i]] = v.label[: m.start(3) - 2] if w is not None else v.label[:-1]
                 if w is not None:
                     with_weights.add(keys[i])
         # A lone "b" is a parameter only next to weights of the same neuron.
@@ -110,7 +117,17 @@ class Scene:
                 z_nodes.add(i)
             elif len(parents) == 1 and parents[0] in z_nodes and v.op in ACTIVATIONS:
                 keys[i] = keys[parents[0]]
+                self.roles[parents[0]] = "z"
+                self.roles[i] = "a"
+        last_z: dict[ClusterKey, int] = {}  # a linear neuron has no a: its z is its last node
+        for i in z_nodes:
+            last_z[keys[i]] = max(i, last_z.get(keys[i], -1))
+        for i in last_z.values():
+            self.roles.setdefault(i, "z")
         self.cluster = {i: key for i, key in keys.items() if key in with_weights}
+        self.roles = {i: role for i, role in self.roles.items() if i in self.cluster and not self.order[i].label}
+        for i, role in self.roles.items():
+            self.full_names[i] = prefix[self.cluster[i]] + role
 
 
 class Graph:

@@ -21,6 +21,7 @@ if os.environ.get("AUTOGRAD_CORE_REQUIRE_GRAPHVIZ") and not HAVE_DOT:
     pytest.fail("AUTOGRAD_CORE_REQUIRE_GRAPHVIZ is set but Graphviz's `dot` is not on PATH", pytrace=False)
 needs_dot = pytest.mark.skipif(not HAVE_DOT, reason=INSTALL_HINT)
 SHORT = {"w0", "w1", "w2", "b"}  # nn parameters are named by their short label
+ROLE = re.compile(r"(layers\.\d+\.)?(neurons\.\d+\.)?[za]")  # a neuron's unlabelled z and a
 NUMBER = r"-?(?:inf|nan|\d+(?:\.\d+)?(?:e[-+]\d+)?)"
 
 
@@ -145,7 +146,9 @@ def test_every_formula_shows_the_numbers_it_applies(make) -> None:
         assert step.upstream == step.node.grad  # nothing reaches a node after its own step
         for u in step.updates:
             lhs, rhs = u.formula.split(" += ", 1)
-            assert lhs.endswith(".grad") and lhs[:-5] in {u.parent.label, f"v{order.index(u.parent)}"} | SHORT
+            name = lhs.removesuffix(".grad")
+            assert lhs.endswith(".grad")
+            assert name in {u.parent.label, f"v{order.index(u.parent)}"} | SHORT or ROLE.fullmatch(name)
             assert f"· {step.name}.grad = " in rhs
             d, g, c = (float(x) for x in re.findall(rf"= ({NUMBER}) × ({NUMBER}) = ({NUMBER})", rhs)[0])
             assert d == pytest.approx(u.local_grad, rel=1e-3) or (math.isinf(d) and d == u.local_grad)

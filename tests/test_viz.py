@@ -140,7 +140,7 @@ def test_clusters_from_nn_parameter_labels() -> None:
     # Each cluster holds its w0, w1, b, the dot node z and the activation tanh(z), and nothing else.
     for body in re.findall(r"subgraph cluster_\w+ \{(.*?)\n\t\}", src, re.S):
         names = re.findall(r"<b>(\w+)</b>", body)
-        assert len(names) == 5 and {"b", "w0", "w1"} < set(names)
+        assert sorted(names) == ["a", "b", "w0", "w1", "z"]  # unlabelled z and a = tanh(z) get their roles
         assert "label=<dot>" in body and "label=<tanh>" in body
     outside = re.sub(r"subgraph cluster_\w+ \{(.*?)\n\t\}", "", src, flags=re.S)
     assert "<b>x1</b>" in outside and "label=<+>" in outside and "label=<**2>" in outside
@@ -284,10 +284,20 @@ def test_a_real_nn_mlp_reads_as_its_architecture() -> None:
     labels = re.findall(r"label=\"(layer \d+ · neuron \d+)\"", src)
     assert labels == [f"layer {i} · neuron {j}" for i, n in enumerate([16, 16, 1]) for j in range(n)]
     for body in re.findall(r"subgraph cluster_\w+ \{(.*?)\n\t\}", src, re.S):
-        assert "label=<dot>" in body and "<b>b</b>" in body and "<b>w1</b>" in body
+        assert "label=<dot>" in body and "<b>b</b>" in body and "<b>w1</b>" in body and "<b>z</b>" in body
+    assert src.count("<b>a</b>") == 32  # the hidden neurons' a = tanh(z); the output neuron is linear
     hidden = re.findall(r"subgraph cluster_layer0_neuron3 \{(.*?)\n\t\}", src, re.S)[0]
     assert hidden.count("label=<tanh>") == 1 and len(re.findall(r"<b>w\d+</b>", hidden)) == 2
     assert "layers.0" not in src  # parameters show their short label inside the cluster
+
+
+def test_hand_labels_win_over_neuron_roles() -> None:
+    x = [Value(1.0, "x1"), Value(2.0, "x2")]
+    w = [Value(0.5, "w.0"), Value(-0.5, "w.1")]
+    z = dot(w, x, Value(0.1, "b"))
+    z.label = "my z"
+    src = draw_graph(z.sigmoid()).source
+    assert "<b>my z</b>" in src and "<b>a</b>" in src and "<b>z</b>" not in src
 
 
 def test_the_readme_example_runs(tmp_path, monkeypatch) -> None:
