@@ -407,6 +407,7 @@ class Value:
         adds the gradients twice, so call ``zero_grad()`` between steps. Iterative, so
         graphs of any depth work; every node is processed once. Edges whose local
         derivative or upstream gradient is exactly 0 are skipped (their contribution is 0).
+        Backpropagating through the same graph from two threads at once is not supported.
         """
         gradient = _as_float(gradient, "backward(gradient)")
         order, stale = _reverse_topological_order(self, with_leaves=False)
