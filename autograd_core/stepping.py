@@ -12,7 +12,6 @@ red and finished nodes in grey), a notebook widget and a self-contained HTML pag
 from __future__ import annotations
 
 import html
-import numbers
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd_core._html import player_page
-from autograd_core.engine import Value
+from autograd_core.engine import Value, _as_float
 from autograd_core.viz import Graph, Scene, fmt_number, render, write_atomically
 
 
@@ -60,13 +59,7 @@ def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[BackwardStep]
     nothing (recorded with contribution 0); a non-leaf grad left from an earlier
     backward is set aside and added back once the iterator is exhausted.
     """
-    return _steps(Scene(root), _real(gradient))
-
-
-def _real(gradient: float) -> float:
-    if isinstance(gradient, bool) or not isinstance(gradient, numbers.Real):
-        raise TypeError(f"gradient must be a real number, got {type(gradient).__name__}: {gradient!r}")
-    return float(gradient)
+    return _steps(Scene(root), _as_float(gradient, "gradient"))
 
 
 def _steps(scene: Scene, gradient: float) -> Iterator[BackwardStep]:
@@ -86,8 +79,8 @@ def _steps(scene: Scene, gradient: float) -> Iterator[BackwardStep]:
             if d and g:
                 p.grad += contribution
             pname, symbol = scene.name(p), _local_symbol(scene, v, p, d)
-            numbers = f"{fmt_number(d)} × {fmt_number(g)} = {fmt_number(contribution)}"
-            formula = f"{pname}.grad += {symbol} · {name}.grad = {numbers}"
+            arithmetic = f"{fmt_number(d)} × {fmt_number(g)} = {fmt_number(contribution)}"
+            formula = f"{pname}.grad += {symbol} · {name}.grad = {arithmetic}"
             if not (d and g):
                 formula += " (a factor is 0: backward() skips this edge)"
             updates.append(ParentUpdate(p, d, contribution, before, p.grad, formula))
@@ -125,7 +118,7 @@ class BackpropStepper:
 
     def __init__(self, root: Value, gradient: float = 1.0, **draw_options: Any) -> None:
         self.scene = Scene(root)
-        self.steps = list(_steps(self.scene, _real(gradient)))
+        self.steps = list(_steps(self.scene, _as_float(gradient, "gradient")))
         self.draw_options = draw_options
         self._frames: dict[int, Graph] = {}
         index = self.scene.index

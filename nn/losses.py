@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Union
 
 from autograd_core import Value
-from autograd_core.engine import _sigmoid, _softplus
+from autograd_core.engine import _as_float, _constant, _sigmoid, _softplus
 
 Scalar = Union[Value, float]
 Preds = Union[Scalar, Sequence[Scalar], Sequence[Sequence[Scalar]]]
@@ -28,17 +28,13 @@ def _value(x: object, what: str) -> Value:
     """A Value for x; a plain number becomes a constant leaf."""
     if isinstance(x, Value):
         return x
-    if isinstance(x, numbers.Real) and not isinstance(x, bool):
-        return Value(float(x))
+    if _constant(x) is not None:
+        return Value(x)  # type: ignore[arg-type]
     raise TypeError(f"{what} must be a Value or a real number, got {type(x).__name__}: {x!r}")
 
 
 def _number(y: object, what: str) -> float:
-    if isinstance(y, Value):
-        return y.data
-    if isinstance(y, numbers.Real) and not isinstance(y, bool):
-        return float(y)
-    raise TypeError(f"{what} must be a real number, got {type(y).__name__}: {y!r}")
+    return y.data if isinstance(y, Value) else _as_float(y, what)
 
 
 def _is_sequence(x: object) -> bool:
