@@ -512,17 +512,19 @@ def _reverse_topological_order(root: Value, with_leaves: bool) -> tuple[list[Val
         else:
             v._mark = entered
             push(v)
+            # Parents are pushed last-first, so the first parent is finished first:
+            # topological_order lists x1 before x2, w before b (the order they were given).
             b = v._b
             if b is None:
                 if with_leaves or a._a is not None:
                     push(a)
             elif b is NARY:
-                stack += a if with_leaves else [p for p in a if p._a is not None]
+                stack += reversed(a) if with_leaves else [p for p in reversed(a) if p._a is not None]
             else:
-                if with_leaves or a._a is not None:
-                    push(a)
                 if with_leaves or b._a is not None:
                     push(b)
+                if with_leaves or a._a is not None:
+                    push(a)
     order.reverse()
     return order, stale
 
