@@ -3,8 +3,18 @@
 Importing it imports only the standard library (graphviz is imported when you draw).
 """
 
-from autograd_core.engine import Value, dot, is_grad_enabled, no_grad, topological_order, vsum
-from autograd_core.functional import grad, value_and_grad
+from autograd_core.engine import (
+    Op,
+    Value,
+    dot,
+    gradients,
+    is_grad_enabled,
+    linear,
+    no_grad,
+    topological_order,
+    vsum,
+)
+from autograd_core.functional import grad, hessian, jvp, value_and_grad
 from autograd_core.gradcheck import GradcheckError, NonDifferentiablePointError, gradcheck, numerical_grad
 from autograd_core.stepping import BackpropStepper, BackwardStep, ParentUpdate, backward_steps
 from autograd_core.viz import Graph, GraphvizNotFoundError, draw_graph
@@ -16,6 +26,7 @@ __all__ = [
     "Graph",
     "GraphvizNotFoundError",
     "NonDifferentiablePointError",
+    "Op",
     "ParentUpdate",
     "Value",
     "backward_steps",
@@ -23,7 +34,11 @@ __all__ = [
     "draw_graph",
     "grad",
     "gradcheck",
+    "gradients",
+    "hessian",
     "is_grad_enabled",
+    "jvp",
+    "linear",
     "no_grad",
     "numerical_grad",
     "topological_order",

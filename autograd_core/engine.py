@@ -1,4 +1,4 @@
-"""The scalar reverse-mode autodiff engine: ``Value`` and the chain rule.
+"""The scalar reverse-mode autodiff engine: ``Value``, its ops and the chain rule.
 
 Every operation computes its output *and* its local derivatives ∂out/∂parent at
 forward time, and stores them on the output node. ``backward()`` then only has to
@@ -6,78 +6,62 @@ multiply and add: for each node, in reverse topological order,
 
     parent.grad += ∂node/∂parent · node.grad        (the chain rule)
 
-Storage, for speed and memory (one object per node, no closures):
+Each op is defined once: an ``Op`` (its display name and its local derivatives *as
+Values*, used only by ``gradients(..., create_graph=True)``) right above the code that
+computes its value and its float local derivatives.
 
-* leaf:   ``_a is None``
-* unary:  ``_a`` parent, ``_da`` = ∂out/∂_a, ``_b is None``, ``_db`` = the constant
-          of an op such as ``x * 2`` (``None`` if there is none)
-* binary: ``_a``, ``_b`` parents, ``_da``, ``_db`` their local derivatives
-* n-ary:  ``_a`` tuple of parents, ``_da`` tuple of local derivatives, ``_b is NARY``
+The node layout is private to this module (one object per node, no closures):
+
+* ``_op``  the ``Op`` that made the node; ``None`` for a leaf
+* ``_a``   the first operand (a Value), or the tuple of parents of an n-ary op
+* ``_da``  ∂out/∂_a, or the tuple of ∂out/∂parentᵢ of an n-ary op
+* ``_b``   the second operand: a Value, or a plain number for an op with a constant
+           (``x * 2``); for an n-ary op, its constant data (``dot``: how many (w, x)
+           pairs lead the parents); ``None`` when there is none
+* ``_db``  ∂out/∂_b when ``_b`` is a Value, else ``None``
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from operator import mul
-from typing import Union
+from typing import Any, Union
+
+from autograd_core.stable import sigmoid, softplus
 
 Number = Union[int, float]
 Operand = Union["Value", int, float]
+Derivative = Union["Value", float]
 
 _grad_enabled: ContextVar[bool] = ContextVar("autograd_core_grad_enabled", default=True)
-_grad_enabled_here = _grad_enabled.get
-_paused = 0  # how many no_grad() blocks are open in any thread or task (0: skip the ContextVar)
-_paused_lock = threading.Lock()
+_recording = _grad_enabled.get
+_no_grad_used = False  # until the first no_grad(), every context records: skip asking the ContextVar
 _new = object.__new__
-
-
-class _Nary:
-    """Marker stored in ``_b`` of a node with more than two parents."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "NARY"
-
-
-NARY = _Nary()
-
-
-class _Mark:
-    """A visit mark, fresh for each graph traversal (see ``_reverse_topological_order``)."""
-
-    __slots__ = ()
 
 
 @contextmanager
 def no_grad() -> Iterator[None]:
     """Inside this block, new Values record no parents (no graph is built).
 
-    Uses a ``ContextVar``, so it is local to the current thread and asyncio task.
+    Uses a ``ContextVar``, so it is local to the current thread and asyncio task (a task
+    created inside the block keeps it, even when it runs after the block).
     """
-    global _paused
-    with _paused_lock:
-        _paused += 1
+    global _no_grad_used
+    _no_grad_used = True  # never reset: a task made inside the block may run after it
     token = _grad_enabled.set(False)
     try:
         yield
     finally:
         _grad_enabled.reset(token)
-        with _paused_lock:
-            _paused -= 1
 
 
 def is_grad_enabled() -> bool:
     """True unless called inside ``no_grad()``."""
     return _grad_enabled.get()
-
-
-_recording = is_grad_enabled
 
 
 def _constant(x: object) -> float | None:
@@ -86,15 +70,30 @@ def _constant(x: object) -> float | None:
     if cls is float:
         return x  # type: ignore[return-value]
     if cls is int or (isinstance(x, numbers.Real) and cls is not bool):
-        return float(x)  # type: ignore[arg-type]
+        try:
+            return float(x)  # type: ignore[arg-type]
+        except OverflowError:
+            return math.nan if cls is not int else math.copysign(math.inf, x)  # type: ignore[arg-type]
     return None
 
 
+def _short(x: object) -> str:
+    """``repr(x)``, shortened for an error message (an int of 400 digits)."""
+    if isinstance(x, int) and x.bit_length() > 4000:  # repr() of it would raise
+        return f"an int of about {int(x.bit_length() * 0.30103)} digits"
+    r = repr(x)
+    return r if len(r) <= 60 else f"{r[:25]}…{r[-10:]} ({len(r)} characters)"
+
+
 def _as_float(x: object, what: str) -> float:
-    """``float(x)`` for a real number; TypeError naming ``what`` and the type otherwise."""
+    """``float(x)`` for a real number; a TypeError (or OverflowError) naming ``what`` otherwise."""
     c = _constant(x)
     if c is None:
-        raise TypeError(f"{what} must be a real number (int, float or NumPy scalar), got {type(x).__name__}: {x!r}")
+        raise TypeError(
+            f"{what} must be a real number (int, float or NumPy scalar), got {type(x).__name__}: {_short(x)}"
+        )
+    if math.isinf(c) and x.__class__ is int:
+        raise OverflowError(f"{what} = {_short(x)} is too large for a float (the largest is about 1.8e308)")
     return c
 
 
@@ -103,23 +102,66 @@ def _fmt(c: float) -> str:
     return format(c, "g")
 
 
-def _node(data: float, op: str, a: object, da: object, b: object = None, db: object = None) -> Value:
+class Op:
+    """A kind of operation: its display ``name`` and its local derivatives as Values.
+
+    The forward value and the float local derivatives are computed where the op is
+    applied (the ``Value`` method or function right below its ``Op``). ``grads(out)``
+    gives the same ∂out/∂parentᵢ, one per parent of the node ``out``, as Values built
+    from engine ops (or plain numbers where they are constant): the backward pass of
+    ``gradients(..., create_graph=True)`` multiplies by them, so its result can be
+    differentiated again. An op whose ``grads`` is ``None`` is first-order only.
+    ``constant_first`` shows the op's constant before its name (``2-`` for 2 − x).
+    """
+
+    __slots__ = ("constant_first", "grads", "name")
+
+    def __init__(
+        self,
+        name: str,
+        grads: Callable[[Value], Sequence[Derivative]] | None = None,
+        *,
+        constant_first: bool = False,
+    ) -> None:
+        if not isinstance(name, str):
+            raise TypeError(f"Op(name) must be a str, got {type(name).__name__}: {name!r}")
+        if grads is not None and not callable(grads):
+            raise TypeError(f"Op(grads) of op {name!r} must be callable or None, got {type(grads).__name__}")
+        self.name = name
+        self.grads = grads
+        self.constant_first = constant_first
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}{'' if self.grads else ', first order only'})"
+
+
+_UNRECORDED = Op("")  # the op of a Value computed inside no_grad(): it has no graph
+
+
+def _node(data: float, op: Op, a: object, da: object, b: object = None, db: object = None) -> Value:
     """Make an op node without going through ``Value.__init__`` (the hot path)."""
     out = _new(Value)
-    out.data = data
-    out.grad = 0.0
+    out._data = data
+    out._grad = 0.0
     out.label = ""
     out._mark = None
-    if not _paused or _grad_enabled_here():
+    if not _no_grad_used or _recording():
         out._op = op
         out._a = a
         out._da = da
         out._b = b
         out._db = db
     else:
-        out._op = ""
+        out._op = _UNRECORDED
         out._a = out._da = out._b = out._db = None
     return out
+
+
+def _pow_grads(out: Value) -> tuple[Derivative, ...]:
+    """∂(aᵇ)/∂a = b·aᵇ⁻¹ (0 for b = 0) and, for a Value exponent, ∂/∂b = aᵇ·ln a."""
+    a, b = out._a, out._b
+    da = 0.0 if out._db is None and b == 0 else b * a ** (b - 1)
+    return (da,) if out._db is None else (da, out * a.log())
 
 
 class Value:
@@ -131,14 +173,26 @@ class Value:
 
         def cube(x: Value) -> Value:
             return Value(x.data**3, parents=(x,), local_grads=(3 * x.data**2,), op="cube")
+
+    Give the local derivatives as Values (``local_grads=(3 * x**2,)``) and the op is
+    twice differentiable too. ``float(v)``, ``format(v, ".3f")``, ``round(v)`` and the
+    comparisons ``< <= > >=`` use the number (they return plain numbers and bools and
+    are not differentiated); ``bool(v)`` is ``v.data != 0``; ``==`` and ``hash`` are
+    identity, so Values can be dict keys (compare ``.data`` for equal numbers).
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_da", "_b", "_db", "_mark")
+    __slots__ = ("_data", "_grad", "label", "_op", "_a", "_da", "_b", "_db", "_mark")
     __array_ufunc__ = None  # NumPy scalars on the left defer to our reflected operators
 
-    data: float
-    grad: float
+    _data: float
+    _grad: float
     label: str
+    _op: Op | None
+    _a: Any
+    _da: Any
+    _b: Any
+    _db: float | None
+    _mark: object
 
     def __init__(
         self,
@@ -146,179 +200,249 @@ class Value:
         label: str = "",
         *,
         parents: Sequence[Value] = (),
-        local_grads: Sequence[Number] = (),
-        op: str = "",
+        local_grads: Sequence[Number | Value] = (),
+        op: str | Op = "",
     ) -> None:
         if isinstance(data, Value):
             raise TypeError(f"Value(data) must be a real number, got a Value ({data!r}); use it directly")
-        self.data = _as_float(data, "Value(data)")
-        self.grad = 0.0
+        self._data = _as_float(data, "Value(data)")
+        self._grad = 0.0
         self._mark = None
         if not isinstance(label, str):
             raise TypeError(f"Value(label) must be a str, got {type(label).__name__}: {label!r}")
         self.label = label
-        parents = tuple(parents)
-        grads = tuple(_as_float(g, f"local_grads[{i}] of op {op!r}") for i, g in enumerate(local_grads))
+        kind = op if isinstance(op, Op) else Op(op) if isinstance(op, str) else None
+        if kind is None:
+            raise TypeError(f"Value(op) must be a str or an Op, got {type(op).__name__}: {op!r}")
+        parents, grads = tuple(parents), tuple(local_grads)
         if len(parents) != len(grads):
             raise ValueError(
-                f"op {op!r}: got {len(parents)} parents but {len(grads)} local_grads; give one ∂out/∂parent per parent"
+                f"op {kind.name!r}: got {len(parents)} parents but {len(grads)} local_grads; "
+                "give one ∂out/∂parent per parent"
             )
         for i, p in enumerate(parents):
             if not isinstance(p, Value):
-                raise TypeError(f"parents[{i}] of op {op!r} must be a Value, got {type(p).__name__}: {p!r}")
+                raise TypeError(f"parents[{i}] of op {kind.name!r} must be a Value, got {type(p).__name__}: {p!r}")
+        floats = tuple(
+            g._data if isinstance(g, Value) else _as_float(g, f"local_grads[{i}] of op {kind.name!r}")
+            for i, g in enumerate(grads)
+        )
+        if any(isinstance(g, Value) for g in grads):
+            if kind.grads is not None:
+                raise ValueError(f"op {kind.name!r}: give local_grads as Values or an Op with grads, not both")
+            kind = Op(kind.name, lambda out: grads)  # twice differentiable: the expressions given
+        self._op, self._a, self._da, self._b, self._db = kind, None, None, None, None
         if not _recording():  # under no_grad a custom op, like a built-in one, records nothing
-            parents, grads, op = (), (), ""
-        self._op = op
-        self._b = self._db = None
-        if not parents:
-            self._a = self._da = None
+            self._op = _UNRECORDED
         elif len(parents) == 1:
-            (self._a,), (self._da,) = parents, grads
+            self._a, self._da = parents[0], floats[0]
         elif len(parents) == 2:
-            (self._a, self._b), (self._da, self._db) = parents, grads
-        else:
-            self._a, self._da, self._b = parents, grads, NARY
+            self._a, self._da, self._b, self._db = parents[0], floats[0], parents[1], floats[1]
+        elif parents:
+            self._a, self._da = parents, floats
+
+    # ------------------------------------------------------------ the numbers
+    @property
+    def data(self) -> float:
+        """The number this Value holds."""
+        return self._data
+
+    @data.setter
+    def data(self, x: Number) -> None:
+        self._data = _as_float(x, "Value.data")
+
+    @property
+    def grad(self) -> float:
+        """∂root/∂self after ``root.backward()`` (0.0 until then; gradients accumulate)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, x: Number) -> None:
+        self._grad = _as_float(x, "Value.grad")
+
+    def __float__(self) -> float:
+        return self._data
+
+    def __int__(self) -> int:
+        return int(self._data)
+
+    def __round__(self, ndigits: int | None = None) -> float:
+        return round(self._data, ndigits)
+
+    def __format__(self, spec: str) -> str:
+        return format(self._data, spec) if spec else repr(self)
+
+    def __bool__(self) -> bool:
+        return self._data != 0.0
+
+    def __lt__(self, other: Operand) -> bool:
+        return self._data < _compared(other, "<")
+
+    def __le__(self, other: Operand) -> bool:
+        return self._data <= _compared(other, "<=")
+
+    def __gt__(self, other: Operand) -> bool:
+        return self._data > _compared(other, ">")
+
+    def __ge__(self, other: Operand) -> bool:
+        return self._data >= _compared(other, ">=")
+
+    __eq__ = object.__eq__  # identity: Values are dict keys (SGD's momentum buffers)
+    __hash__ = object.__hash__
 
     # ----------------------------------------------------------------- structure
     @property
     def parents(self) -> tuple[Value, ...]:
         """The Values this one was computed from (duplicates kept: ``a + a`` has ``a`` twice)."""
-        a, b = self._a, self._b
+        a = self._a
         if a is None:
             return ()
-        if b is None:
-            return (a,)
-        if b is NARY:
-            return a
-        return (a, b)
+        if a.__class__ is tuple:
+            return a  # type: ignore[no-any-return]
+        return (a,) if self._db is None else (a, self._b)
 
     @property
     def local_grads(self) -> tuple[float, ...]:
         """∂self/∂parent_i for each parent, evaluated when this Value was computed."""
-        a, b = self._a, self._b
+        a = self._a
         if a is None:
             return ()
-        if b is None:
-            return (self._da,)
-        if b is NARY:
-            return self._da
-        return (self._da, self._db)
+        if a.__class__ is tuple:
+            return self._da  # type: ignore[no-any-return]
+        return (self._da,) if self._db is None else (self._da, self._db)
 
     @property
     def op(self) -> str:
         """The operation that made this Value, with any constant: ``"+"``, ``"*2"``, ``"tanh"``."""
-        op, c = self._op, self._db
-        if self._b is not None or c is None:
-            return op
-        if op.startswith("r"):  # constant on the left: 2 - x, 2 / x, 2 ** x
-            return f"{_fmt(c)}{op[1:]}"
-        return f"{op}{_fmt(c)}"
+        op = self._op
+        if op is None:
+            return ""
+        c = self._b
+        if self._db is not None or c is None or self._a.__class__ is tuple:
+            return op.name
+        return f"{_fmt(c)}{op.name}" if op.constant_first else f"{op.name}{_fmt(c)}"
 
     @property
     def is_leaf(self) -> bool:
-        """True for a Value with no parents (an input, a parameter or a constant)."""
+        """True for a Value with no parents (an input, a parameter, a constant, or a result computed under no_grad)."""
         return self._a is None
 
     def __repr__(self) -> str:
         label = f", label={self.label!r}" if self.label else ""
-        return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
+        return f"Value(data={self._data!r}, grad={self._grad!r}{label})"
 
     # ---------------------------------------------------------------- arithmetic
     # ``+`` and ``*`` build most of a micrograd-style graph, so they make their node
     # in place (what ``_node`` does, minus a function call: about 5 % of a training step).
+    _ADD = Op("+", lambda out: (1.0, 1.0))
+
     def __add__(self, other: Operand) -> Value:
         """a + b: ∂/∂a = 1, ∂/∂b = 1."""
-        if other.__class__ is Value:
-            if _paused and not _grad_enabled_here():
-                return _node(self.data + other.data, "", None, None)
+        if other.__class__ is Value and (not _no_grad_used or _recording()):
             out = _new(Value)
-            out.data = self.data + other.data
-            out.grad = 0.0
+            out._data = self._data + other._data  # type: ignore[union-attr]
+            out._grad = 0.0
             out.label = ""
             out._mark = None
-            out._op = "+"
+            out._op = _ADD
             out._a = self
             out._da = 1.0
             out._b = other
             out._db = 1.0
             return out
         if (c := _constant(other)) is not None:
-            return _node(self.data + c, "+", self, 1.0, None, c)
+            return _node(self._data + c, _ADD, self, 1.0, c)
+        if isinstance(other, Value):  # under no_grad, or a subclass of Value
+            return _node(self._data + other._data, _ADD, self, 1.0, other, 1.0)
         return NotImplemented
 
     __radd__ = __add__
 
+    _SUB = Op("-", lambda out: (1.0, -1.0))
+
     def __sub__(self, other: Operand) -> Value:
         """a − b: ∂/∂a = 1, ∂/∂b = −1."""
-        if other.__class__ is Value:
-            return _node(self.data - other.data, "-", self, 1.0, other, -1.0)
+        if isinstance(other, Value):
+            return _node(self._data - other._data, self._SUB, self, 1.0, other, -1.0)
         if (c := _constant(other)) is not None:
-            return _node(self.data - c, "-", self, 1.0, None, c)
+            return _node(self._data - c, self._SUB, self, 1.0, c)
         return NotImplemented
+
+    _RSUB = Op("-", lambda out: (-1.0,), constant_first=True)
 
     def __rsub__(self, other: Number) -> Value:
         """c − a: ∂/∂a = −1."""
         if (c := _constant(other)) is not None:
-            return _node(c - self.data, "r-", self, -1.0, None, c)
+            return _node(c - self._data, self._RSUB, self, -1.0, c)
         return NotImplemented
+
+    _MUL = Op("*", lambda out: (out._b, out._a))
 
     def __mul__(self, other: Operand) -> Value:
         """a · b: ∂/∂a = b, ∂/∂b = a."""
-        if other.__class__ is Value:
-            if _paused and not _grad_enabled_here():
-                return _node(self.data * other.data, "", None, None)
+        if other.__class__ is Value and (not _no_grad_used or _recording()):
             out = _new(Value)
-            out.data = self.data * other.data
-            out.grad = 0.0
+            out._data = self._data * other._data  # type: ignore[union-attr]
+            out._grad = 0.0
             out.label = ""
             out._mark = None
-            out._op = "*"
+            out._op = _MUL
             out._a = self
-            out._da = other.data
+            out._da = other._data  # type: ignore[union-attr]
             out._b = other
-            out._db = self.data
+            out._db = self._data
             return out
         if (c := _constant(other)) is not None:
-            return _node(self.data * c, "*", self, c, None, c)
+            return _node(self._data * c, _MUL, self, c, c)
+        if isinstance(other, Value):  # under no_grad, or a subclass of Value
+            return _node(self._data * other._data, _MUL, self, other._data, other, self._data)
         return NotImplemented
 
     __rmul__ = __mul__
 
+    _DIV = Op("/", lambda out: (1.0 / out._b, -out / out._b))
+
     def __truediv__(self, other: Operand) -> Value:
-        """a / b: ∂/∂a = 1/b, ∂/∂b = −a/b²."""
-        if other.__class__ is Value:
-            b = other.data
+        """a / b: ∂/∂a = 1/b, ∂/∂b = −a/b² = −out/b."""
+        if isinstance(other, Value):
+            b = other._data
             if b == 0.0:
-                raise ZeroDivisionError(f"op '/': division by zero ({self.data!r} / {b!r})")
-            return _node(self.data / b, "/", self, 1.0 / b, other, -self.data / (b * b))
+                raise ZeroDivisionError(f"op '/': division by zero ({self._data!r} / {b!r})")
+            return _node(self._data / b, self._DIV, self, 1.0 / b, other, -self._data / (b * b))
         if (c := _constant(other)) is not None:
             if c == 0.0:
-                raise ZeroDivisionError(f"op '/': division by zero ({self.data!r} / {other!r})")
-            return _node(self.data / c, "/", self, 1.0 / c, None, c)
+                raise ZeroDivisionError(f"op '/': division by zero ({self._data!r} / {other!r})")
+            return _node(self._data / c, self._DIV, self, 1.0 / c, c)
         return NotImplemented
 
+    _RDIV = Op("/", lambda out: (-out / out._a,), constant_first=True)
+
     def __rtruediv__(self, other: Number) -> Value:
-        """c / a: ∂/∂a = −c/a²."""
+        """c / a: ∂/∂a = −c/a² = −out/a."""
         if (c := _constant(other)) is not None:
-            a = self.data
+            a = self._data
             if a == 0.0:
                 raise ZeroDivisionError(f"op '/': division by zero ({other!r} / {a!r})")
-            return _node(c / a, "r/", self, -c / (a * a), None, c)
+            return _node(c / a, self._RDIV, self, -c / (a * a), c)
         return NotImplemented
+
+    _POW = Op("**", _pow_grads)
 
     def __pow__(self, other: Operand) -> Value:
         """aᵇ: ∂/∂a = b·aᵇ⁻¹; for a Value exponent also ∂/∂b = aᵇ·ln a (needs a > 0)."""
-        a = self.data
-        if other.__class__ is Value:
-            b = other.data
+        a = self._data
+        if isinstance(other, Value):
+            b = other._data
             if a <= 0.0:
                 raise ValueError(f"op '**': a Value exponent needs a positive base, got base {a!r} (exponent {b!r})")
             out = _pow(a, b)
-            return _node(out, "**", self, b * out / a, other, out * math.log(a))
+            return _node(out, self._POW, self, b * out / a, other, out * math.log(a))
         if (c := _constant(other)) is not None:
             out = _pow(a, c)
-            return _node(out, "**", self, _power_rule(a, c), None, c)
+            return _node(out, self._POW, self, _power_rule(a, c), c)
         return NotImplemented
+
+    _RPOW = Op("**", lambda out: (out * math.log(out._b),), constant_first=True)
 
     def __rpow__(self, other: Number) -> Value:
         """cᵃ: ∂/∂a = cᵃ·ln c (needs c > 0)."""
@@ -327,77 +451,98 @@ class Value:
             return NotImplemented
         if c <= 0.0:
             raise ValueError(
-                f"op '**': a Value exponent needs a positive base, got base {other!r} (exponent {self.data!r})"
+                f"op '**': a Value exponent needs a positive base, got base {other!r} (exponent {self._data!r})"
             )
-        out = _pow(c, self.data)
-        return _node(out, "r**", self, out * math.log(c), None, c)
+        out = _pow(c, self._data)
+        return _node(out, self._RPOW, self, out * math.log(c), c)
+
+    _NEG = Op("neg", lambda out: (-1.0,))
 
     def __neg__(self) -> Value:
         """−a: ∂/∂a = −1."""
-        return _node(-self.data, "neg", self, -1.0)
+        return _node(-self._data, self._NEG, self, -1.0)
 
     def __pos__(self) -> Value:
         return self
 
+    _ABS = Op("abs", lambda out: (out._da,))  # a constant: abs″ = 0
+
     def __abs__(self) -> Value:
         """|a|: ∂/∂a = sign(a), with abs′(0) = 0."""
-        a = self.data
-        return _node(abs(a), "abs", self, 1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0))
+        a = self._data
+        return _node(abs(a), self._ABS, self, 1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0))
 
     # ------------------------------------------------------------ elementary fns
+    _EXP = Op("exp", lambda out: (out,))
+
     def exp(self) -> Value:
         """eᵃ: ∂/∂a = eᵃ."""
         try:
-            out = math.exp(self.data)
+            out = math.exp(self._data)
         except OverflowError:
             raise OverflowError(
-                f"op 'exp': exp({self.data!r}) overflows a float (the limit is about exp(709.78))"
+                f"op 'exp': exp({self._data!r}) overflows a float (the limit is about exp(709.78))"
             ) from None
-        return _node(out, "exp", self, out)
+        return _node(out, self._EXP, self, out)
+
+    _LOG = Op("log", lambda out: (1.0 / out._a,))
 
     def log(self) -> Value:
         """ln a: ∂/∂a = 1/a (needs a > 0)."""
-        a = self.data
+        a = self._data
         if a <= 0.0:
             raise ValueError(f"op 'log': log is defined only for positive inputs, got {a!r}")
-        return _node(math.log(a), "log", self, 1.0 / a)
+        return _node(math.log(a), self._LOG, self, 1.0 / a)
+
+    _SQRT = Op("sqrt", lambda out: (0.5 / out,))
 
     def sqrt(self) -> Value:
         """√a: ∂/∂a = 1/(2√a) (needs a ≥ 0; the derivative at 0 is +inf)."""
-        a = self.data
+        a = self._data
         if a < 0.0:
             raise ValueError(f"op 'sqrt': sqrt is defined only for inputs ≥ 0, got {a!r}")
         out = math.sqrt(a)
-        return _node(out, "sqrt", self, 0.5 / out if out else math.inf)
+        return _node(out, self._SQRT, self, 0.5 / out if out else math.inf)
+
+    _TANH = Op("tanh", lambda out: (1.0 - out * out,))
 
     def tanh(self) -> Value:
         """tanh a: ∂/∂a = 1 − tanh²a."""
-        t = math.tanh(self.data)
-        return _node(t, "tanh", self, 1.0 - t * t)
+        t = math.tanh(self._data)
+        return _node(t, self._TANH, self, 1.0 - t * t)
+
+    _SIGMOID = Op("σ", lambda out: (out * (1.0 - out),))
 
     def sigmoid(self) -> Value:
         """σ(a) = 1/(1 + e⁻ᵃ): ∂/∂a = σ(a)(1 − σ(a)). Stable for any a."""
-        s = _sigmoid(self.data)
-        return _node(s, "σ", self, s * (1.0 - s))
+        s = sigmoid(self._data)
+        return _node(s, self._SIGMOID, self, s * (1.0 - s))
+
+    _RELU = Op("ReLU", lambda out: (out._da,))  # a constant: relu″ = 0
 
     def relu(self) -> Value:
         """max(0, a): ∂/∂a = 1 if a > 0 else 0 (relu′(0) = 0)."""
-        a = self.data
+        a = self._data
         if a > 0.0:
-            return _node(a, "ReLU", self, 1.0)
-        return _node(0.0, "ReLU", self, 0.0)
+            return _node(a, self._RELU, self, 1.0)
+        return _node(0.0, self._RELU, self, 0.0)
+
+    _LEAKY_RELU = Op("LeakyReLU", lambda out: (out._da,))  # a constant: leaky_relu″ = 0
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Value:
         """a if a > 0 else slope·a: ∂/∂a = 1 if a > 0 else slope (leaky_relu′(0) = slope)."""
-        a = self.data
+        slope = _as_float(negative_slope, "leaky_relu(negative_slope)")
+        a = self._data
         if a > 0.0:
-            return _node(a, "LeakyReLU", self, 1.0)
-        return _node(negative_slope * a, "LeakyReLU", self, float(negative_slope))
+            return _node(a, self._LEAKY_RELU, self, 1.0)
+        return _node(slope * a, self._LEAKY_RELU, self, slope)
+
+    _SOFTPLUS = Op("softplus", lambda out: (out._a.sigmoid(),))
 
     def softplus(self) -> Value:
         """ln(1 + eᵃ), computed as max(a, 0) + ln(1 + e⁻|ᵃ|): ∂/∂a = σ(a). Stable for any a."""
-        a = self.data
-        return _node(_softplus(a), "softplus", self, _sigmoid(a))
+        a = self._data
+        return _node(softplus(a), self._SOFTPLUS, self, sigmoid(a))
 
     # ------------------------------------------------------------------ backward
     def backward(self, gradient: float = 1.0) -> None:
@@ -410,40 +555,31 @@ class Value:
         Backpropagating through the same graph from two threads at once is not supported.
         """
         gradient = _as_float(gradient, "backward(gradient)")
-        order, stale = _reverse_topological_order(self, with_leaves=False)
-        # A non-leaf grad left over from an earlier backward() must not flow again:
-        # propagate this call's gradients from zero, then add the old values back.
-        saved = [v.grad for v in stale]
-        for v in stale:
-            v.grad = 0.0
-        self.grad += gradient
-        for v in order:
-            g = v.grad
-            if not g:
-                continue
-            b = v._b
-            if b is None:
-                d = v._da
-                if d:
-                    v._a.grad += d * g
-            elif b is NARY:
-                for p, d in zip(v._a, v._da):
-                    if d:
-                        p.grad += d * g
-            else:
-                d = v._da
-                if d:
-                    v._a.grad += d * g
-                d = v._db
-                if d:
-                    b.grad += d * g
-        for v, old in zip(stale, saved):
-            v.grad += old
+        if self._op is _UNRECORDED:
+            raise RuntimeError(
+                "backward(): this Value was computed inside no_grad(), so it has no graph and no gradient "
+                "would reach what it was computed from; compute it outside the no_grad() block"
+            )
+        for _ in backward_pass(self, gradient):
+            pass
 
     def zero_grad(self) -> None:
         """Set ``grad = 0.0`` on this Value and every Value it depends on."""
         for v in _reverse_topological_order(self, with_leaves=True)[0]:
-            v.grad = 0.0
+            v._grad = 0.0
+
+
+_ADD, _MUL = Value._ADD, Value._MUL  # read by the inlined + and *
+
+
+def _compared(other: object, op: str) -> float:
+    """The number a Value is compared with (comparisons use ``.data``)."""
+    if isinstance(other, Value):
+        return other._data
+    c = _constant(other)
+    if c is None:
+        raise TypeError(f"'{op}' compares a Value with a real number or a Value, got {type(other).__name__}: {other!r}")
+    return c
 
 
 def _pow(a: float, b: float) -> float:
@@ -467,17 +603,11 @@ def _power_rule(a: float, c: float) -> float:
     return c * _pow(a, c - 1)
 
 
-def _softplus(x: float) -> float:
-    """ln(1 + eˣ) = max(x, 0) + ln(1 + e⁻|ˣ|), finite for any x."""
-    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+# -------------------------------------------------------------- graph traversal
+class _Mark:
+    """A visit mark, fresh for each graph traversal (see ``_reverse_topological_order``)."""
 
-
-def _sigmoid(x: float) -> float:
-    """σ(x) without overflow: for x < 0 use eˣ/(1 + eˣ)."""
-    if x >= 0.0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
+    __slots__ = ()
 
 
 def _reverse_topological_order(root: Value, with_leaves: bool) -> tuple[list[Value], list[Value]]:
@@ -507,33 +637,99 @@ def _reverse_topological_order(root: Value, with_leaves: bool) -> tuple[list[Val
         elif mark is entered:  # second visit: every parent is finished
             v._mark = done
             append(v)
-            if v.grad:
+            if v._grad:
                 stale.append(v)
         else:
             v._mark = entered
             push(v)
             # Parents are pushed last-first, so the first parent is finished first:
             # topological_order lists x1 before x2, w before b (the order they were given).
-            b = v._b
-            if b is None:
-                if with_leaves or a._a is not None:
-                    push(a)
-            elif b is NARY:
-                stack += reversed(a) if with_leaves else [p for p in reversed(a) if p._a is not None]
-            else:
+            if v._db is not None:  # binary
+                b = v._b
                 if with_leaves or b._a is not None:
                     push(b)
-                if with_leaves or a._a is not None:
-                    push(a)
+            elif a.__class__ is tuple:  # n-ary
+                stack += reversed(a) if with_leaves else [p for p in reversed(a) if p._a is not None]
+                continue
+            if with_leaves or a._a is not None:
+                push(a)
     order.reverse()
     return order, stale
 
 
 def topological_order(root: Value) -> list[Value]:
     """Every Value ``root`` depends on (and ``root``), parents before the nodes that use them."""
+    _check_value(root, "topological_order(root)")
     order = _reverse_topological_order(root, with_leaves=True)[0]
     order.reverse()
     return order
+
+
+def backward_pass(root: Value, gradient: float, *, trace: bool = False) -> Iterator[Value | None]:
+    """The chain rule, the one loop ``backward()`` and ``backward_steps`` share.
+
+    ``root.grad += gradient``, then for each node root depends on, in reverse topological
+    order: ``parent.grad += ∂node/∂parent · node.grad``, skipping edges where a factor is
+    exactly 0. A non-leaf grad left over from an earlier backward is set aside and added
+    back at the end, so it does not flow twice. With ``trace`` it yields each node just
+    before its update, then ``None`` once all are done (before the leftovers come back);
+    without, it yields nothing.
+    """
+    order, stale = _reverse_topological_order(root, with_leaves=False)
+    saved = [v._grad for v in stale]
+    for v in stale:
+        v._grad = 0.0
+    root._grad += gradient
+    try:
+        for v in order:
+            if trace:
+                yield v
+            g = v._grad
+            if not g:
+                continue
+            d = v._db
+            if d is not None:  # binary
+                da = v._da
+                if da:
+                    v._a._grad += da * g
+                if d:
+                    v._b._grad += d * g
+                continue
+            d = v._da
+            if d.__class__ is tuple:  # n-ary
+                for p, dp in zip(v._a, d):
+                    if dp:
+                        p._grad += dp * g
+            elif d:  # unary
+                v._a._grad += d * g
+        if trace:
+            yield None
+    finally:
+        for v, old in zip(stale, saved):
+            v._grad += old
+
+
+# ---------------------------------------------------------- n-ary ops
+def _check_value(v: object, what: str) -> Value:
+    if not isinstance(v, Value):
+        raise TypeError(f"{what} must be a Value, got {type(v).__name__}: {_short(v)}")
+    return v
+
+
+def _data(x: object, what: str) -> float:
+    return x._data if isinstance(x, Value) else _as_float(x, what)
+
+
+def _from_parents(data: float, op: Op, parents: list[Value], grads: list[float], const: object = None) -> Value:
+    """An n-ary node; with one parent and no constant data, stored in the unary layout."""
+    if len(parents) == 1 and const is None:
+        return _node(data, op, parents[0], grads[0])
+    if not parents:
+        return _node(data, op, None, None)
+    return _node(data, op, tuple(parents), tuple(grads), const)
+
+
+VSUM = Op("Σ", lambda out: (1.0,) * len(out.parents))
 
 
 def vsum(values: Iterable[Operand]) -> Value:
@@ -541,55 +737,142 @@ def vsum(values: Iterable[Operand]) -> Value:
     parents = []
     total = 0.0
     for v in values:
-        if v.__class__ is Value:
+        if isinstance(v, Value):
             parents.append(v)
-            total += v.data
+            total += v._data
         else:
             total += _as_float(v, "vsum(values) item")
-    return _from_parents(total, "Σ", parents, [1.0] * len(parents))
+    return _from_parents(total, VSUM, parents, [1.0] * len(parents))
+
+
+def _dot_grads(out: Value) -> tuple[Derivative, ...]:
+    """∂z/∂wᵢ = xᵢ and ∂z/∂xᵢ = wᵢ as Values for the k leading (w, x) pairs; the rest are constants."""
+    parents, grads = out.parents, out.local_grads
+    k = out._b if out._a.__class__ is tuple else 0
+    return (*parents[k : 2 * k], *parents[:k], *grads[2 * k :])
+
+
+DOT = Op("dot", _dot_grads)
 
 
 def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | None = None) -> Value:
     """z = Σᵢ wᵢxᵢ + b as one node: ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1.
 
-    Plain numbers (e.g. the input data) are constants and get no edge.
+    Plain numbers (e.g. the input data) are constants and get no edge. The parents are
+    the weights, then the inputs (Values only), then b.
     """
     n = len(weights)
     if len(inputs) != n:
         raise ValueError(f"dot: got {n} weights but {len(inputs)} inputs")
-    w_vals = all(w.__class__ is Value for w in weights)
-    x_vals = all(x.__class__ is Value for x in inputs)
-    wd = [w.data for w in weights] if w_vals else [_data(w, "dot weight") for w in weights]
-    xd = [x.data for x in inputs] if x_vals else [_data(x, "dot input") for x in inputs]
+    wd = [_data(w, "dot weight") for w in weights]
+    xd = [_data(x, "dot input") for x in inputs]
     z = sum(map(mul, wd, xd))
-    if w_vals and x_vals:  # the common case, built without a Python-level loop
-        parents, grads = [*weights, *inputs], [*xd, *wd]
-    else:
-        parents = [w for w in weights if w.__class__ is Value] + [x for x in inputs if x.__class__ is Value]
-        grads = [x for w, x in zip(weights, xd) if w.__class__ is Value] + [
-            w for x, w in zip(inputs, wd) if x.__class__ is Value
-        ]
+    w_val = [isinstance(w, Value) for w in weights]
+    x_val = [isinstance(x, Value) for x in inputs]
+    pairs = [i for i in range(n) if w_val[i] and x_val[i]]
+    parents: list[Value] = [weights[i] for i in pairs] + [inputs[i] for i in pairs]  # type: ignore[misc]
+    grads = [xd[i] for i in pairs] + [wd[i] for i in pairs]
+    for i in range(n):
+        if w_val[i] != x_val[i]:  # one side is a constant: a constant local derivative
+            parents.append(weights[i] if w_val[i] else inputs[i])  # type: ignore[arg-type]
+            grads.append(xd[i] if w_val[i] else wd[i])
     if bias is not None:
-        if bias.__class__ is Value:
-            z += bias.data
+        if isinstance(bias, Value):
+            z += bias._data
             parents.append(bias)
             grads.append(1.0)
         else:
             z += _as_float(bias, "dot bias")
-    return _from_parents(z, "dot", parents, grads)
+    return _from_parents(z, DOT, parents, grads, len(pairs) or None)
 
 
-def _data(x: Operand, what: str) -> float:
-    return x.data if x.__class__ is Value else _as_float(x, what)
+def linear(weights: Sequence[Sequence[Value]], biases: Sequence[Value]) -> Callable[[Sequence[Operand]], list[Value]]:
+    """x ↦ [z_j = Σᵢ W[j][i]·xᵢ + b_j for each row j]: a layer of neurons, each z_j one ``dot`` node.
+
+    Reads the numbers in W and b once, now, so the returned function is fast over a
+    batch: use it before the weights change. Inputs that are plain numbers are
+    constants (no edge); ∂z_j/∂W[j][i] = xᵢ, ∂z_j/∂xᵢ = W[j][i], ∂z_j/∂b_j = 1.
+    """
+    if len(weights) != len(biases):
+        raise ValueError(f"linear: got {len(weights)} rows of weights but {len(biases)} biases")
+    rows = [tuple(_check_value(w, "linear weight") for w in row) for row in weights]
+    bs = [_check_value(b, "linear bias") for b in biases]
+    nin = len(rows[0]) if rows else 0
+    for j, row in enumerate(rows):
+        if len(row) != nin:
+            raise ValueError(f"linear: weight row {j} has {len(row)} weights, row 0 has {nin}")
+    rows_d = [[w._data for w in row] for row in rows]
+    bs_d = [b._data for b in bs]
+    units = list(zip(rows, bs, rows_d, bs_d))
+
+    def layer(x: Sequence[Operand]) -> list[Value]:
+        if len(x) != nin:
+            raise ValueError(f"linear: expected {nin} inputs, got {len(x)}")
+        if not _recording():  # under no_grad: only the numbers
+            xd = [v if v.__class__ is float else _data(v, "linear input") for v in x]
+            return [_node(sum(map(mul, wd, xd)) + bd, DOT, None, None) for _, _, wd, bd in units]
+        if all(v.__class__ is Value for v in x):
+            xs = tuple(x)
+            xd = [v._data for v in xs]  # type: ignore[union-attr]
+            return [
+                _node(sum(map(mul, wd, xd)) + bd, DOT, (*w, *xs, b), (*xd, *wd, 1.0), nin) for w, b, wd, bd in units
+            ]
+        if all(v.__class__ is float for v in x):
+            return [_node(sum(map(mul, wd, x)) + bd, DOT, (*w, b), (*x, 1.0)) for w, b, wd, bd in units]  # type: ignore[arg-type]
+        return [dot(w, x, b) for w, b, _, _ in units]
+
+    return layer
 
 
-def _from_parents(data: float, op: str, parents: list[Value], grads: list[float]) -> Value:
-    """An n-ary node, stored in the unary/binary layout when it has one or two parents."""
-    n = len(parents)
-    if n > 2:
-        return _node(data, op, tuple(parents), tuple(grads), NARY)
-    if n == 2:
-        return _node(data, op, parents[0], grads[0], parents[1], grads[1])
-    if n == 1:
-        return _node(data, op, parents[0], grads[0])
-    return _node(data, op, None, None)
+# ------------------------------------------------------------ gradients
+def gradients(output: Value, inputs: Value | Sequence[Value], *, create_graph: bool = False) -> tuple[Value, ...]:
+    """∂output/∂inputᵢ for each input, like ``torch.autograd.grad``; never changes any ``.grad``.
+
+    With ``create_graph=True`` each result carries its own graph (the backward pass,
+    built from the ops' local derivatives as Values): it can be backpropagated, drawn,
+    or differentiated again. Otherwise the results are constants. An input that
+    ``output`` does not depend on gets 0.
+    """
+    _check_value(output, "gradients(output)")
+    xs = [inputs] if isinstance(inputs, Value) else list(inputs)
+    for i, x in enumerate(xs):
+        _check_value(x, f"gradients(inputs[{i}])")
+    if create_graph:
+        return _gradient_graph(output, xs)
+    nodes = _reverse_topological_order(output, with_leaves=True)[0]
+    saved = [v._grad for v in nodes]
+    try:
+        for v in nodes:
+            v._grad = 0.0
+        for _ in backward_pass(output, 1.0):
+            pass
+        result = tuple(Value(x._grad) for x in xs)
+    finally:
+        for v, g in zip(nodes, saved):
+            v._grad = g
+    return result
+
+
+def _gradient_graph(output: Value, inputs: list[Value]) -> tuple[Value, ...]:
+    """The backward pass built from Values: ḡ(p) += ∂node/∂p · ḡ(node), with ∂node/∂p from the op's ``grads``."""
+    order = _reverse_topological_order(output, with_leaves=False)[0]
+    grad: dict[int, Derivative] = {id(output): 1.0}
+    for v in order:
+        g = grad.get(id(v))
+        if g is None:
+            continue
+        op = v._op
+        assert op is not None
+        if op.grads is None:
+            raise TypeError(
+                f"op {op.name!r} gave its local derivatives as numbers, so create_graph cannot differentiate "
+                f"through it; give local_grads as Values built from its parents (e.g. local_grads=(3 * x**2,) "
+                "for x³), or an Op with grads, to make it twice differentiable"
+            )
+        for p, d in zip(v.parents, op.grads(v)):
+            if d.__class__ is not Value and not d:  # a constant 0: no contribution at any order
+                continue
+            term = d * g
+            old = grad.get(id(p))
+            grad[id(p)] = term if old is None else old + term
+    return tuple(g if isinstance(g := grad.get(id(x), 0.0), Value) else Value(g) for x in inputs)

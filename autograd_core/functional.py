@@ -1,14 +1,36 @@
-"""JAX-style functional gradients: ``grad(f)(x)`` and ``value_and_grad(f)(x)``."""
+"""JAX-style functional derivatives: ``grad``, ``value_and_grad``, ``hessian`` and ``jvp``.
+
+``grad(f)(2.0)`` differentiates with plain numbers in, floats out. Called with Values
+instead, ``grad(f)`` returns Values that carry the graph of their own backward pass
+(``gradients(..., create_graph=True)``), so derivatives nest: ``grad(grad(f))(2.0)``
+is f″(2). ``jvp`` is forward mode: one directional derivative per pass, no backward.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import wraps
-from typing import Union
+from typing import Any, Union
 
-from autograd_core.engine import Value, _as_float
+from autograd_core.engine import Value, _as_float, gradients, topological_order
 
-Grads = Union[float, tuple[float, ...]]
+Grads = Union[float, tuple[float, ...], Value, tuple[Value, ...]]
+
+
+def _leaves(xs: Sequence[object], name: str) -> list[Value]:
+    """Fresh leaf Values for plain numbers (labelled x, or x0, x1, …); Values are used as they are."""
+    if not xs:
+        raise TypeError(f"{name}(f) needs at least one argument to differentiate with respect to")
+    return [
+        x if isinstance(x, Value) else Value(_as_float(x, f"{name}(f) argument {i}"), f"x{i}" if len(xs) > 1 else "x")
+        for i, x in enumerate(xs)
+    ]
+
+
+def _output(out: object, name: str) -> Value:
+    if not isinstance(out, Value):
+        raise TypeError(f"{name}(f): f must return a Value, got {type(out).__name__}: {out!r}")
+    return out
 
 
 def evaluate_with_grads(f: Callable[..., Value], xs: Sequence[float], name: str) -> tuple[float, list[float]]:
@@ -16,23 +38,28 @@ def evaluate_with_grads(f: Callable[..., Value], xs: Sequence[float], name: str)
 
     Returns f(xs) and the list [∂f/∂x₀, ∂f/∂x₁, …]. ``name`` appears in error messages.
     """
-    if not xs:
-        raise TypeError(f"{name}(f) needs at least one argument to differentiate with respect to")
-    leaves = [Value(_as_float(x, f"{name}(f) argument {i}"), f"x{i}" if len(xs) > 1 else "x") for i, x in enumerate(xs)]
-    out = f(*leaves)
-    if not isinstance(out, Value):
-        raise TypeError(f"{name}(f): f must return a Value, got {type(out).__name__}: {out!r}")
+    leaves = _leaves([_as_float(x, f"{name}(f) argument {i}") for i, x in enumerate(xs)], name)
+    out = _output(f(*leaves), name)
     out.backward()
     return out.data, [leaf.grad for leaf in leaves]
 
 
-def value_and_grad(f: Callable[..., Value]) -> Callable[..., tuple[float, Grads]]:
-    """``value_and_grad(f)(*xs)`` → ``(f(xs), ∂f/∂x)``; a tuple of partials for several xs."""
+def value_and_grad(f: Callable[..., Value]) -> Callable[..., tuple[Any, Grads]]:
+    """``value_and_grad(f)(*xs)`` → ``(f(xs), ∂f/∂x)``; a tuple of partials for several xs.
+
+    Plain numbers in: a float and floats out. Any Value in: the value and the partials
+    as Values, each with the graph of its backward pass, ready to differentiate again.
+    """
 
     @wraps(f)
-    def wrapper(*xs: float) -> tuple[float, Grads]:
-        out, grads = evaluate_with_grads(f, xs, "value_and_grad")
-        return out, grads[0] if len(grads) == 1 else tuple(grads)
+    def wrapper(*xs: Any) -> tuple[Any, Grads]:
+        if any(isinstance(x, Value) for x in xs):
+            leaves = _leaves(xs, "value_and_grad")
+            out = _output(f(*leaves), "value_and_grad")
+            gs: tuple[Value, ...] = gradients(out, leaves, create_graph=True)
+            return out, gs[0] if len(gs) == 1 else gs
+        value, grads = evaluate_with_grads(f, xs, "value_and_grad")
+        return value, grads[0] if len(grads) == 1 else tuple(grads)
 
     return wrapper
 
@@ -40,13 +67,55 @@ def value_and_grad(f: Callable[..., Value]) -> Callable[..., tuple[float, Grads]
 def grad(f: Callable[..., Value]) -> Callable[..., Grads]:
     """``grad(f)(*xs)`` → ∂f/∂x as a float, or a tuple (∂f/∂x₁, …) for several xs.
 
-    ``f`` takes Values; the caller passes plain numbers:
-    ``grad(lambda x: x**2 + 2)(2.0) == 4.0``.
+    ``f`` takes Values; the caller passes plain numbers: ``grad(lambda x: x**2 + 2)(2.0) == 4.0``.
+    Derivatives nest to any order: ``grad(grad(lambda x: x**3))(2.0) == 12.0``.
     """
     vg = value_and_grad(f)
 
     @wraps(f)
-    def wrapper(*xs: float) -> Grads:
+    def wrapper(*xs: Any) -> Grads:
         return vg(*xs)[1]
 
     return wrapper
+
+
+def hessian(f: Callable[..., Value]) -> Callable[..., tuple[tuple[float, ...], ...]]:
+    """``hessian(f)(*xs)`` → the n×n matrix H[i][j] = ∂²f/∂xᵢ∂xⱼ as nested tuples of floats.
+
+    One backward pass builds the gradient as Values (``create_graph=True``); one more
+    per row differentiates ∂f/∂xᵢ again.
+    """
+
+    @wraps(f)
+    def wrapper(*xs: float) -> tuple[tuple[float, ...], ...]:
+        leaves = _leaves([_as_float(x, f"hessian(f) argument {i}") for i, x in enumerate(xs)], "hessian")
+        out = _output(f(*leaves), "hessian")
+        first = gradients(out, leaves, create_graph=True)
+        return tuple(tuple(h.data for h in gradients(g, leaves)) for g in first)
+
+    return wrapper
+
+
+def jvp(f: Callable[..., Value | list[Value]], primals: Sequence[float], tangents: Sequence[float]) -> tuple[Any, Any]:
+    """Forward mode: ``(f(x), J·t)``, the value and the derivative of f along the direction t.
+
+    One forward pass: each node's tangent ṫ(v) = Σᵢ ∂v/∂parentᵢ · ṫ(parentᵢ), in
+    topological order (parents first), from the local derivatives recorded on the way;
+    no backward pass. When f returns a list of Values, both results are lists.
+    """
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents")
+    leaves = _leaves([_as_float(x, f"jvp primal {i}") for i, x in enumerate(primals)], "jvp")
+    dots = [_as_float(t, f"jvp tangent {i}") for i, t in enumerate(tangents)]
+    result = f(*leaves)
+    outs = result if isinstance(result, list) else [result]
+    outs = [_output(o, "jvp") for o in outs]
+    tangent: dict[int, float] = {id(x): t for x, t in zip(leaves, dots)}
+    for out in outs:
+        for v in topological_order(out):
+            if id(v) not in tangent:
+                tangent[id(v)] = sum(d * tangent[id(p)] for p, d in zip(v.parents, v.local_grads))
+    values, derivatives = [o.data for o in outs], [tangent[id(o)] for o in outs]
+    if isinstance(result, list):
+        return values, derivatives
+    return values[0], derivatives[0]

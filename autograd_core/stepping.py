@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd_core._html import player_page
-from autograd_core.engine import Value, _as_float
+from autograd_core.engine import Value, _as_float, backward_pass
 from autograd_core.viz import Graph, Scene, fmt_number, render, write_atomically
 
 
@@ -63,30 +63,35 @@ def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[BackwardStep]
 
 
 def _steps(scene: Scene, gradient: float) -> Iterator[BackwardStep]:
-    nodes = [v for v in reversed(scene.order) if not v.is_leaf]
-    stale = [v for v in nodes if v.grad]
-    saved = [v.grad for v in stale]
-    for v in stale:
-        v.grad = 0.0
-    scene.root.grad += gradient
-    for k, v in enumerate(nodes):
-        g = v.grad
-        name = scene.name(v)
-        updates = []
-        for p, d in zip(v.parents, v.local_grads):
-            before = p.grad
-            contribution = d * g if d and g else 0.0
-            if d and g:
-                p.grad += contribution
-            pname, symbol = scene.name(p), _local_symbol(scene, v, p, d)
-            arithmetic = f"{fmt_number(d)} × {fmt_number(g)} = {fmt_number(contribution)}"
-            formula = f"{pname}.grad += {symbol} · {name}.grad = {arithmetic}"
-            if not (d and g):
-                formula += " (a factor is 0: backward() skips this edge)"
-            updates.append(ParentUpdate(p, d, contribution, before, p.grad, formula))
-        yield BackwardStep(k, v, name, g, tuple(updates))
-    for v, old in zip(stale, saved):
-        v.grad += old
+    """Record each node's updates while ``backward_pass``, the loop of ``backward()``, applies them."""
+    before: tuple[int, Value, float, list[float]] | None = None  # a node about to be updated
+    k = 0
+    for v in backward_pass(scene.root, gradient, trace=True):
+        if before is not None:  # its update has been applied
+            yield _record(scene, *before)
+            before = None
+        if v is not None:
+            before = (k, v, v.grad, [p.grad for p in v.parents])
+            k += 1
+
+
+def _record(scene: Scene, k: int, v: Value, g: float, grads_before: list[float]) -> BackwardStep:
+    """The step through node ``v`` (upstream grad g), edge by edge: the same sums backward() made."""
+    name = scene.name(v)
+    running: dict[int, float] = {}  # a parent's grad as the edges into it are applied (a + a has two)
+    updates = []
+    for p, d, first in zip(v.parents, v.local_grads, grads_before):
+        before = running.get(id(p), first)
+        applied = bool(d and g)
+        contribution = d * g if applied else 0.0
+        after = running[id(p)] = before + contribution if applied else before
+        pname, symbol = scene.name(p), _local_symbol(scene, v, p, d)
+        arithmetic = f"{fmt_number(d)} × {fmt_number(g)} = {fmt_number(contribution)}"
+        formula = f"{pname}.grad += {symbol} · {name}.grad = {arithmetic}"
+        if not applied:
+            formula += " (a factor is 0: backward() skips this edge)"
+        updates.append(ParentUpdate(p, d, contribution, before, after, formula))
+    return BackwardStep(k, v, name, g, tuple(updates))
 
 
 def _local_symbol(scene: Scene, node: Value, parent: Value, d: float) -> str:

@@ -9,17 +9,16 @@ a training step costs little more than the arithmetic.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
-from operator import mul
+from collections.abc import Callable, Sequence
 from typing import Any, Union
 
-from autograd_core import Value, dot
-from autograd_core.engine import NARY, _node, _recording
+from autograd_core import Value, linear
 from nn.activations import Activation, check_activation, get_activation
 from nn.init import check_init, default_init, init_weights
 from nn.module import Module
 
 Input = Sequence[Union[Value, float]]
+Prepared = Callable[[Input], list[Value]]
 
 
 def _positive_int(x: object, what: str) -> int:
@@ -34,31 +33,18 @@ def _check_length(x: Input, nin: int) -> None:
         raise ValueError(f"expected {nin} inputs, got {n}")
 
 
-Prepared = list[tuple[list[Value], Value, list[float], float]]
-
-
 def _prepare(neurons: Sequence[Neuron]) -> Prepared:
-    """(w, b, w's numbers, b's number) per neuron, read once for a whole batch."""
-    return [(n.w, n.b, [p.data for p in n.w], n.b.data) for n in neurons]
+    """x ↦ [z = w·x + b for each neuron], the weights' numbers read once for a whole batch."""
+    return linear([n.w for n in neurons], [n.b for n in neurons])
 
 
-def _forward(neurons: Prepared, x: Input, act: Activation | None) -> list[Value]:
-    """a = f(z) for each neuron, with z = Σᵢ wᵢxᵢ + b one n-ary node.
+def _forward(layer: Prepared, x: Input, act: Activation | None) -> list[Value]:
+    """a = f(z) for each neuron, with z = Σᵢ wᵢxᵢ + b one n-ary ``dot`` node.
 
     ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1. Inputs that are plain floats (the data) are
-    constants: they get no edge. Anything else (ints, a mix) goes through ``dot``.
+    constants: they get no edge.
     """
-    if not _recording():  # under no_grad: only the numbers
-        xd = [v.data if v.__class__ is Value else v for v in x]
-        zs = [_node(sum(map(mul, wd, xd)) + bd, "dot", None, None) for _, _, wd, bd in neurons]
-    elif all(v.__class__ is Value for v in x):
-        xs = tuple(x)
-        xd = [v.data for v in xs]
-        zs = [_node(sum(map(mul, wd, xd)) + bd, "dot", (*w, *xs, b), (*xd, *wd, 1.0), NARY) for w, b, wd, bd in neurons]
-    elif all(v.__class__ is float for v in x):
-        zs = [_node(sum(map(mul, wd, x)) + bd, "dot", (*w, b), (*x, 1.0), NARY) for w, b, wd, bd in neurons]
-    else:
-        zs = [dot(w, x, b) for w, b, _, _ in neurons]
+    zs = layer(x)
     return [act(z) for z in zs] if act else zs
 
 

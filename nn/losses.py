@@ -5,36 +5,49 @@ the mean over the examples. A flat list is a batch of scalar predictions; a list
 lists is a batch of vector predictions (wrap one vector example as ``[[a₁, a₂]]``).
 Targets are constants (plain numbers); no gradient flows into them. Everything is
 finite for logits of ±1000.
+
+Each node is an ``Op`` of the engine: its number and float local derivatives are
+computed here, and ``grads`` gives the same derivatives as Values (built lazily, only
+for ``gradients(..., create_graph=True)``), so every loss is twice differentiable.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Union
 
-from autograd_core import Value
-from autograd_core.engine import _as_float, _constant, _sigmoid, _softplus
+from autograd_core import Op, Value
+from autograd_core.stable import logsumexp, sigmoid, softplus
 
 Scalar = Union[Value, float]
 Preds = Union[Scalar, Sequence[Scalar], Sequence[Sequence[Scalar]]]
 Targets = Union[float, Sequence[float], Sequence[Sequence[float]]]
+Derivatives = Callable[[], Sequence[Union[Value, float]]]
 
 EPS = 1e-12  # binary_cross_entropy clamps p to [EPS, 1 − EPS]
+
+
+def _real(x: object) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
 def _value(x: object, what: str) -> Value:
     """A Value for x; a plain number becomes a constant leaf."""
     if isinstance(x, Value):
         return x
-    if _constant(x) is not None:
+    if _real(x):
         return Value(x)  # type: ignore[arg-type]
     raise TypeError(f"{what} must be a Value or a real number, got {type(x).__name__}: {x!r}")
 
 
 def _number(y: object, what: str) -> float:
-    return y.data if isinstance(y, Value) else _as_float(y, what)
+    if isinstance(y, Value):
+        return y.data
+    if not _real(y):
+        raise TypeError(f"{what} must be a real number, got {type(y).__name__}: {y!r}")
+    return float(y)  # type: ignore[arg-type]
 
 
 def _is_sequence(x: object) -> bool:
@@ -45,16 +58,18 @@ def _is_sequence(x: object) -> bool:
 def _pairs(name: str, preds: Preds, targets: Targets) -> tuple[list[Value], list[float], int]:
     """Flatten to (predictions, targets, number of examples n), checking the lengths."""
     if not _is_sequence(preds):
-        preds, targets = [preds], [targets]
+        if _is_sequence(targets):
+            raise ValueError(f"{name}: got a single prediction but {len(targets)} targets")  # type: ignore[arg-type]
+        preds, targets = [preds], [targets]  # type: ignore[list-item]
     elif not _is_sequence(targets):
-        raise ValueError(f"{name}: got {len(preds)} predictions but a single target {targets!r}")
-    if len(preds) != len(targets):
-        raise ValueError(f"{name}: got {len(preds)} predictions but {len(targets)} targets")
+        raise ValueError(f"{name}: got {len(preds)} predictions but a single target {targets!r}")  # type: ignore[arg-type]
+    if len(preds) != len(targets):  # type: ignore[arg-type]
+        raise ValueError(f"{name}: got {len(preds)} predictions but {len(targets)} targets")  # type: ignore[arg-type]
     if not preds:
         raise ValueError(f"{name}: got no predictions")
     flat_a: list[Value] = []
     flat_y: list[float] = []
-    for i, (a, y) in enumerate(zip(preds, targets)):
+    for i, (a, y) in enumerate(zip(preds, targets)):  # type: ignore[arg-type]
         if _is_sequence(a):
             if not _is_sequence(y) or len(a) != len(y):
                 n_y = len(y) if _is_sequence(y) else "a scalar"
@@ -64,11 +79,12 @@ def _pairs(name: str, preds: Preds, targets: Targets) -> tuple[list[Value], list
         else:
             flat_a.append(_value(a, f"{name} prediction"))
             flat_y.append(_number(y, f"{name} target"))
-    return flat_a, flat_y, len(preds)
+    return flat_a, flat_y, len(preds)  # type: ignore[arg-type]
 
 
-def _node(data: float, op: str, parents: Sequence[Value], grads: Sequence[float]) -> Value:
-    return Value(data, parents=parents, local_grads=grads, op=op)
+def _node(data: float, name: str, parents: Sequence[Value], grads: Sequence[float], as_values: Derivatives) -> Value:
+    """One loss node: its number, ∂C/∂parentᵢ as floats, and ``as_values()`` the same as Values."""
+    return Value(data, parents=parents, local_grads=grads, op=Op(name, lambda out: as_values()))
 
 
 def mse_loss(preds: Preds, targets: Targets) -> Value:
@@ -76,43 +92,76 @@ def mse_loss(preds: Preds, targets: Targets) -> Value:
     a, y, _ = _pairs("mse_loss", preds, targets)
     n = len(a)
     diffs = [ai.data - yi for ai, yi in zip(a, y)]
-    return _node(sum(d * d for d in diffs) / n, "mse", a, [2.0 * d / n for d in diffs])
+    return _node(
+        sum(d * d for d in diffs) / n,
+        "mse",
+        a,
+        [2.0 * d / n for d in diffs],
+        lambda: [(ai - yi) * (2.0 / n) for ai, yi in zip(a, y)],
+    )
 
 
 def quadratic_cost(preds: Preds, targets: Targets) -> Value:
     """The notes' C = 1/(2n) Σₓ ‖y − a‖² over n examples: ∂C/∂aᵢ = (aᵢ − yᵢ)/n."""
     a, y, n = _pairs("quadratic_cost", preds, targets)
     diffs = [ai.data - yi for ai, yi in zip(a, y)]
-    return _node(sum(d * d for d in diffs) / (2 * n), "C", a, [d / n for d in diffs])
+    return _node(
+        sum(d * d for d in diffs) / (2 * n),
+        "C",
+        a,
+        [d / n for d in diffs],
+        lambda: [(ai - yi) / n for ai, yi in zip(a, y)],
+    )
 
 
 def binary_cross_entropy(probs: Preds, targets: Targets) -> Value:
     """C = −mean[y ln p + (1 − y) ln(1 − p)] with p clamped to [ε, 1 − ε] (never log 0).
 
-    ∂C/∂p = (p − y) / (p(1 − p)) / n, evaluated at the clamped p.
+    ∂C/∂p = (p − y) / (p(1 − p)) / n, evaluated at the clamped p. Predictions must be
+    probabilities in [0, 1] (a sigmoid output) and targets in [0, 1]; for raw scores use
+    ``binary_cross_entropy_with_logits``.
     """
-    p, y, _ = _pairs("binary_cross_entropy", probs, targets)
+    name = "binary_cross_entropy"
+    p, y, _ = _pairs(name, probs, targets)
+    for i, (pi, yi) in enumerate(zip(p, y)):
+        if not 0.0 <= pi.data <= 1.0:
+            raise ValueError(
+                f"{name}: prediction {i} is {pi.data!r}, outside [0, 1]: it expects probabilities. Give the model a "
+                "sigmoid output (MLP(..., output_activation='sigmoid')) or use binary_cross_entropy_with_logits "
+                "on raw scores"
+            )
+        if not 0.0 <= yi <= 1.0:
+            raise ValueError(f"{name}: target {i} is {yi!r}; targets are probabilities or labels in [0, 1]")
     n = len(p)
-    total, grads = 0.0, []
-    for pi, yi in zip(p, y):
-        q = min(max(pi.data, EPS), 1.0 - EPS)
-        total -= yi * math.log(q) + (1.0 - yi) * math.log1p(-q)
-        grads.append((q - yi) / (q * (1.0 - q)) / n)
-    return _node(total / n, "BCE", p, grads)
+    q = [min(max(pi.data, EPS), 1.0 - EPS) for pi in p]
+    total = -sum(yi * math.log(qi) + (1.0 - yi) * math.log1p(-qi) for qi, yi in zip(q, y))
+
+    def as_values() -> list[Value | float]:
+        return [
+            (pi - yi) / (pi * (1.0 - pi)) / n if pi.data == qi else (qi - yi) / (qi * (1.0 - qi)) / n
+            for pi, qi, yi in zip(p, q, y)
+        ]
+
+    return _node(total / n, "BCE", p, [(qi - yi) / (qi * (1.0 - qi)) / n for qi, yi in zip(q, y)], as_values)
 
 
 def binary_cross_entropy_with_logits(logits: Preds, targets: Targets) -> Value:
     """BCE of σ(z) computed stably as mean[ln(1 + eᶻ) − y·z]: ∂C/∂z = (σ(z) − y)/n."""
     z, y, _ = _pairs("binary_cross_entropy_with_logits", logits, targets)
     n = len(z)
-    total = sum(_softplus(zi.data) - yi * zi.data for zi, yi in zip(z, y))
-    return _node(total / n, "BCEWithLogits", z, [(_sigmoid(zi.data) - yi) / n for zi, yi in zip(z, y)])
+    return _node(
+        sum(softplus(zi.data) - yi * zi.data for zi, yi in zip(z, y)) / n,
+        "BCEWithLogits",
+        z,
+        [(sigmoid(zi.data) - yi) / n for zi, yi in zip(z, y)],
+        lambda: [(zi.sigmoid() - yi) / n for zi, yi in zip(z, y)],
+    )
 
 
 def hinge_loss(scores: Preds, targets: Targets) -> Value:
     """The max-margin loss mean[max(0, 1 − y·s)] for y = ±1 (0 is read as −1, so 0/1 labels work).
 
-    ∂/∂s = −y/n where the margin 1 − y·s is positive, else 0.
+    ∂/∂s = −y/n where the margin 1 − y·s is positive, else 0 (constants: hinge″ = 0).
     """
     s, y, _ = _pairs("hinge_loss", scores, targets)
     n = len(s)
@@ -127,13 +176,7 @@ def hinge_loss(scores: Preds, targets: Targets) -> Value:
             grads.append(-yi / n)
         else:
             grads.append(0.0)
-    return _node(total / n, "hinge", s, grads)
-
-
-def _logsumexp(zs: Sequence[float]) -> float:
-    """ln Σ eᶻʲ computed as m + ln Σ e^(zⱼ − m) with m = max z (no overflow)."""
-    m = max(zs)
-    return m + math.log(sum(math.exp(z - m) for z in zs))
+    return _node(total / n, "hinge", s, grads, lambda: grads)
 
 
 def _vector(name: str, values: Sequence[Scalar]) -> list[Value]:
@@ -142,20 +185,45 @@ def _vector(name: str, values: Sequence[Scalar]) -> list[Value]:
     return [_value(v, f"{name} value") for v in values]
 
 
+def _softmax_values(z: list[Value]) -> list[Value]:
+    """sⱼ = e^(zⱼ − ln Σₖ e^zₖ) built from Values (the max shift m is a constant)."""
+    m = max(v.data for v in z)
+    lse = sum(((v - m).exp() for v in z), Value(0.0)).log() + m
+    return [(v - lse).exp() for v in z]
+
+
 def softmax(values: Sequence[Scalar]) -> list[Value]:
     """sᵢ = e^zᵢ / Σⱼ e^zⱼ (shifted by max z, so stable): ∂sᵢ/∂zⱼ = sᵢ(δᵢⱼ − sⱼ)."""
     z = _vector("softmax", values)
-    lse = _logsumexp([v.data for v in z])
+    lse = logsumexp(v.data for v in z)
     s = [math.exp(v.data - lse) for v in z]
-    return [_node(si, "softmax", z, [si * ((i == j) - sj) for j, sj in enumerate(s)]) for i, si in enumerate(s)]
+
+    def as_values(i: int) -> Derivatives:
+        def d() -> list[Value]:
+            sv = _softmax_values(z)
+            return [sv[i] * ((i == j) - sj) for j, sj in enumerate(sv)]
+
+        return d
+
+    return [
+        _node(si, "softmax", z, [si * ((i == j) - sj) for j, sj in enumerate(s)], as_values(i))
+        for i, si in enumerate(s)
+    ]
 
 
 def log_softmax(values: Sequence[Scalar]) -> list[Value]:
     """ln sᵢ = zᵢ − ln Σⱼ e^zⱼ: ∂/∂zⱼ = δᵢⱼ − sⱼ."""
     z = _vector("log_softmax", values)
-    lse = _logsumexp([v.data for v in z])
+    lse = logsumexp(v.data for v in z)
     s = [math.exp(v.data - lse) for v in z]
-    return [_node(v.data - lse, "log_softmax", z, [(i == j) - sj for j, sj in enumerate(s)]) for i, v in enumerate(z)]
+
+    def as_values(i: int) -> Derivatives:
+        return lambda: [(i == j) - sj for j, sj in enumerate(_softmax_values(z))]
+
+    return [
+        _node(v.data - lse, "log_softmax", z, [(i == j) - sj for j, sj in enumerate(s)], as_values(i))
+        for i, v in enumerate(z)
+    ]
 
 
 def cross_entropy(logits: Sequence[Scalar] | Sequence[Sequence[Scalar]], target_index: int | Sequence[int]) -> Value:
@@ -164,35 +232,57 @@ def cross_entropy(logits: Sequence[Scalar] | Sequence[Sequence[Scalar]], target_
     One example: ``cross_entropy([z₀, z₁, z₂], 2)``; a batch: a list of logit lists and
     a list of class indices. ∂C/∂zⱼ = (sⱼ − [j = y])/n, the notes' a − y.
     """
-    if isinstance(target_index, numbers.Integral):
-        logits, target_index = [logits], [target_index]  # type: ignore[list-item]
-    if len(logits) != len(target_index):
-        raise ValueError(f"cross_entropy: got {len(logits)} logit vectors but {len(target_index)} targets")
+    if isinstance(target_index, numbers.Integral) and not isinstance(target_index, bool):
+        logits, target_index = [logits], [target_index]  # type: ignore[list-item, assignment]
+    elif not _is_sequence(target_index):
+        raise TypeError(
+            "cross_entropy(target_index) must be a class index (an int) for one example or a list of them for a "
+            f"batch, got {type(target_index).__name__}: {target_index!r}"
+        )
+    if not _is_sequence(logits):
+        raise TypeError(f"cross_entropy(logits) must be a list of logits, got {type(logits).__name__}: {logits!r}")
+    if len(logits) != len(target_index):  # type: ignore[arg-type]
+        raise ValueError(f"cross_entropy: got {len(logits)} logit vectors but {len(target_index)} targets")  # type: ignore[arg-type]
     if not logits:
         raise ValueError("cross_entropy: got no logits")
     n = len(logits)
-    parents: list[Value] = []
+    examples: list[tuple[list[Value], int]] = []
     grads: list[float] = []
     total = 0.0
-    for zs, t in zip(logits, target_index):
-        z = _vector("cross_entropy", zs)
+    for zs, t in zip(logits, target_index):  # type: ignore[arg-type]
+        z = _vector("cross_entropy", zs)  # type: ignore[arg-type]
         if not isinstance(t, numbers.Integral) or isinstance(t, bool) or not 0 <= t < len(z):
             raise ValueError(f"cross_entropy: target index must be an int in [0, {len(z)}), got {t!r}")
         zd = [v.data for v in z]
-        lse = _logsumexp(zd)
+        lse = logsumexp(zd)
         total += lse - zd[t]
-        parents += z
+        examples.append((z, int(t)))
         grads += [(math.exp(zj - lse) - (j == t)) / n for j, zj in enumerate(zd)]
-    return _node(total / n, "cross_entropy", parents, grads)
+
+    def as_values() -> list[Value]:
+        return [(sj - (j == t)) / n for z, t in examples for j, sj in enumerate(_softmax_values(z))]
+
+    return _node(total / n, "cross_entropy", [v for z, _ in examples for v in z], grads, as_values)
+
+
+def _params(name: str, params: Sequence[Value]) -> list[Value]:
+    ps = list(params)
+    for i, p in enumerate(ps):
+        if not isinstance(p, Value):
+            raise TypeError(
+                f"{name}(params) must be Values (e.g. model.parameters()), got {type(p).__name__} at {i}: {p!r}"
+            )
+    return ps
 
 
 def l1_penalty(params: Sequence[Value]) -> Value:
     """Σ|p|: ∂/∂p = sign(p) (0 at 0). Multiply by λ yourself: ``1e-4 * l1_penalty(ps)``."""
-    ps = list(params)
-    return _node(sum(abs(p.data) for p in ps), "L1", ps, [(p.data > 0) - (p.data < 0) for p in ps])
+    ps = _params("l1_penalty", params)
+    signs = [float((p.data > 0) - (p.data < 0)) for p in ps]
+    return _node(sum(abs(p.data) for p in ps), "L1", ps, signs, lambda: signs)
 
 
 def l2_penalty(params: Sequence[Value]) -> Value:
     """Σp²: ∂/∂p = 2p. Multiply by λ yourself: ``1e-4 * l2_penalty(ps)``."""
-    ps = list(params)
-    return _node(sum(p.data * p.data for p in ps), "L2", ps, [2.0 * p.data for p in ps])
+    ps = _params("l2_penalty", params)
+    return _node(sum(p.data * p.data for p in ps), "L2", ps, [2.0 * p.data for p in ps], lambda: [2.0 * p for p in ps])
