@@ -73,7 +73,7 @@ def _constant(x: object) -> float | None:
         try:
             return float(x)  # type: ignore[arg-type]
         except OverflowError:
-            return math.nan if cls is not int else math.copysign(math.inf, x)  # type: ignore[arg-type]
+            raise OverflowError(f"{_short(x)} is too large for a float (the largest is about 1.8e308)") from None
     return None
 
 
@@ -87,13 +87,13 @@ def _short(x: object) -> str:
 
 def _as_float(x: object, what: str) -> float:
     """``float(x)`` for a real number; a TypeError (or OverflowError) naming ``what`` otherwise."""
-    c = _constant(x)
+    try:
+        c = _constant(x)
+    except OverflowError as e:
+        raise OverflowError(f"{what}: {e}") from None
     if c is None:
-        raise TypeError(
-            f"{what} must be a real number (int, float or NumPy scalar), got {type(x).__name__}: {_short(x)}"
-        )
-    if math.isinf(c) and x.__class__ is int:
-        raise OverflowError(f"{what} = {_short(x)} is too large for a float (the largest is about 1.8e308)")
+        kind = type(x).__name__
+        raise TypeError(f"{what} must be a real number (int, float or NumPy scalar), got {kind}: {_short(x)}")
     return c
 
 
@@ -191,7 +191,7 @@ class Value:
     _a: Any
     _da: Any
     _b: Any
-    _db: float | None
+    _db: Any
     _mark: object
 
     def __init__(
@@ -298,7 +298,7 @@ class Value:
         if a is None:
             return ()
         if a.__class__ is tuple:
-            return a  # type: ignore[no-any-return]
+            return a
         return (a,) if self._db is None else (a, self._b)
 
     @property
@@ -308,7 +308,7 @@ class Value:
         if a is None:
             return ()
         if a.__class__ is tuple:
-            return self._da  # type: ignore[no-any-return]
+            return self._da
         return (self._da,) if self._db is None else (self._da, self._db)
 
     @property
@@ -340,7 +340,7 @@ class Value:
         """a + b: ∂/∂a = 1, ∂/∂b = 1."""
         if other.__class__ is Value and (not _no_grad_used or _recording()):
             out = _new(Value)
-            out._data = self._data + other._data  # type: ignore[union-attr]
+            out._data = self._data + other._data
             out._grad = 0.0
             out.label = ""
             out._mark = None
@@ -382,13 +382,13 @@ class Value:
         """a · b: ∂/∂a = b, ∂/∂b = a."""
         if other.__class__ is Value and (not _no_grad_used or _recording()):
             out = _new(Value)
-            out._data = self._data * other._data  # type: ignore[union-attr]
+            out._data = self._data * other._data
             out._grad = 0.0
             out.label = ""
             out._mark = None
             out._op = _MUL
             out._a = self
-            out._da = other._data  # type: ignore[union-attr]
+            out._da = other._data
             out._b = other
             out._db = self._data
             return out
@@ -748,7 +748,7 @@ def vsum(values: Iterable[Operand]) -> Value:
 def _dot_grads(out: Value) -> tuple[Derivative, ...]:
     """∂z/∂wᵢ = xᵢ and ∂z/∂xᵢ = wᵢ as Values for the k leading (w, x) pairs; the rest are constants."""
     parents, grads = out.parents, out.local_grads
-    k = out._b if out._a.__class__ is tuple else 0
+    k = (out._b or 0) if out._a.__class__ is tuple else 0
     return (*parents[k : 2 * k], *parents[:k], *grads[2 * k :])
 
 
@@ -770,11 +770,11 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
     w_val = [isinstance(w, Value) for w in weights]
     x_val = [isinstance(x, Value) for x in inputs]
     pairs = [i for i in range(n) if w_val[i] and x_val[i]]
-    parents: list[Value] = [weights[i] for i in pairs] + [inputs[i] for i in pairs]  # type: ignore[misc]
+    parents: list[Any] = [weights[i] for i in pairs] + [inputs[i] for i in pairs]
     grads = [xd[i] for i in pairs] + [wd[i] for i in pairs]
     for i in range(n):
         if w_val[i] != x_val[i]:  # one side is a constant: a constant local derivative
-            parents.append(weights[i] if w_val[i] else inputs[i])  # type: ignore[arg-type]
+            parents.append(weights[i] if w_val[i] else inputs[i])
             grads.append(xd[i] if w_val[i] else wd[i])
     if bias is not None:
         if isinstance(bias, Value):
@@ -818,7 +818,7 @@ def linear(weights: Sequence[Sequence[Value]], biases: Sequence[Value]) -> Calla
                 _node(sum(map(mul, wd, xd)) + bd, DOT, (*w, *xs, b), (*xd, *wd, 1.0), nin) for w, b, wd, bd in units
             ]
         if all(v.__class__ is float for v in x):
-            return [_node(sum(map(mul, wd, x)) + bd, DOT, (*w, b), (*x, 1.0)) for w, b, wd, bd in units]  # type: ignore[arg-type]
+            return [_node(sum(map(mul, wd, x)) + bd, DOT, (*w, b), (*x, 1.0)) for w, b, wd, bd in units]
         return [dot(w, x, b) for w, b, _, _ in units]
 
     return layer

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from numbers import Real
+from typing import cast
 
 from autograd_core.engine import Value, _as_float, no_grad
 from autograd_core.functional import evaluate_with_grads, hessian
@@ -26,9 +27,8 @@ class NonDifferentiablePointError(GradcheckError):
 
 
 def _inputs(inputs: Sequence[float] | float, name: str) -> list[float]:
-    if isinstance(inputs, (Real, Value)):
-        inputs = [inputs]  # type: ignore[list-item]
-    return [_as_float(x, f"{name} input {i}") for i, x in enumerate(inputs)]  # type: ignore[union-attr]
+    xs = [inputs] if isinstance(inputs, (Real, Value)) else list(cast(Sequence[float], inputs))
+    return [_as_float(x, f"{name} input {i}") for i, x in enumerate(xs)]
 
 
 def _f_at(f: Callable[..., Value], xs: list[float]) -> float:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Sequence
-from typing import Union
+from typing import Any, Union
 
 from autograd_core import Op, Value
 from autograd_core.stable import logsumexp, sigmoid, softplus
@@ -57,19 +57,23 @@ def _is_sequence(x: object) -> bool:
 
 def _pairs(name: str, preds: Preds, targets: Targets) -> tuple[list[Value], list[float], int]:
     """Flatten to (predictions, targets, number of examples n), checking the lengths."""
+    ps: Sequence[Any]
+    ys: Sequence[Any]
     if not _is_sequence(preds):
         if _is_sequence(targets):
             raise ValueError(f"{name}: got a single prediction but {len(targets)} targets")  # type: ignore[arg-type]
-        preds, targets = [preds], [targets]  # type: ignore[list-item]
+        ps, ys = [preds], [targets]
     elif not _is_sequence(targets):
         raise ValueError(f"{name}: got {len(preds)} predictions but a single target {targets!r}")  # type: ignore[arg-type]
-    if len(preds) != len(targets):  # type: ignore[arg-type]
-        raise ValueError(f"{name}: got {len(preds)} predictions but {len(targets)} targets")  # type: ignore[arg-type]
-    if not preds:
+    else:
+        ps, ys = preds, targets  # type: ignore[assignment]
+    if len(ps) != len(ys):
+        raise ValueError(f"{name}: got {len(ps)} predictions but {len(ys)} targets")
+    if not ps:
         raise ValueError(f"{name}: got no predictions")
     flat_a: list[Value] = []
     flat_y: list[float] = []
-    for i, (a, y) in enumerate(zip(preds, targets)):  # type: ignore[arg-type]
+    for i, (a, y) in enumerate(zip(ps, ys)):
         if _is_sequence(a):
             if not _is_sequence(y) or len(a) != len(y):
                 n_y = len(y) if _is_sequence(y) else "a scalar"
@@ -79,7 +83,7 @@ def _pairs(name: str, preds: Preds, targets: Targets) -> tuple[list[Value], list
         else:
             flat_a.append(_value(a, f"{name} prediction"))
             flat_y.append(_number(y, f"{name} target"))
-    return flat_a, flat_y, len(preds)  # type: ignore[arg-type]
+    return flat_a, flat_y, len(ps)
 
 
 def _node(data: float, name: str, parents: Sequence[Value], grads: Sequence[float], as_values: Derivatives) -> Value:
@@ -201,7 +205,7 @@ def softmax(values: Sequence[Scalar]) -> list[Value]:
     def as_values(i: int) -> Derivatives:
         def d() -> list[Value]:
             sv = _softmax_values(z)
-            return [sv[i] * ((i == j) - sj) for j, sj in enumerate(sv)]
+            return [sv[i] * (float(i == j) - sj) for j, sj in enumerate(sv)]
 
         return d
 
@@ -218,7 +222,7 @@ def log_softmax(values: Sequence[Scalar]) -> list[Value]:
     s = [math.exp(v.data - lse) for v in z]
 
     def as_values(i: int) -> Derivatives:
-        return lambda: [(i == j) - sj for j, sj in enumerate(_softmax_values(z))]
+        return lambda: [float(i == j) - sj for j, sj in enumerate(_softmax_values(z))]
 
     return [
         _node(v.data - lse, "log_softmax", z, [(i == j) - sj for j, sj in enumerate(s)], as_values(i))
@@ -260,7 +264,7 @@ def cross_entropy(logits: Sequence[Scalar] | Sequence[Sequence[Scalar]], target_
         grads += [(math.exp(zj - lse) - (j == t)) / n for j, zj in enumerate(zd)]
 
     def as_values() -> list[Value]:
-        return [(sj - (j == t)) / n for z, t in examples for j, sj in enumerate(_softmax_values(z))]
+        return [(sj - float(j == t)) / n for z, t in examples for j, sj in enumerate(_softmax_values(z))]
 
     return _node(total / n, "cross_entropy", [v for z, _ in examples for v in z], grads, as_values)
 

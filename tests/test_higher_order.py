@@ -1,0 +1,290 @@
+"""Derivatives of derivatives and forward mode: gradients(create_graph), grad(grad(f)), hessian, jvp,
+gradcheck(order=2), and every op defined once (its local derivatives also as Values)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import nn
+from autograd_core import (
+    GradcheckError,
+    Op,
+    Value,
+    dot,
+    draw_graph,
+    grad,
+    gradcheck,
+    gradients,
+    hessian,
+    jvp,
+    value_and_grad,
+    vsum,
+)
+from autograd_core.testing import build, input_values, programs
+
+# ------------------------------------------------------------- every op, every part
+# One application per public Value method and operator. Adding a method to Value without
+# adding it here fails test_the_table_covers_every_public_op.
+OPS: dict[str, tuple[Callable[..., Value], tuple[float, ...]]] = {
+    "__add__": (lambda a, b: a + b, (1.5, -2.0)),
+    "__radd__": (lambda a: 2.0 + a, (1.5,)),
+    "__sub__": (lambda a, b: a - b, (1.5, -2.0)),
+    "__rsub__": (lambda a: 2.0 - a, (1.5,)),
+    "__mul__": (lambda a, b: a * b, (1.5, -2.0)),
+    "__rmul__": (lambda a: 3.0 * a, (1.5,)),
+    "__truediv__": (lambda a, b: a / b, (1.5, -2.0)),
+    "__rtruediv__": (lambda a: 2.0 / a, (1.5,)),
+    "__pow__": (lambda a, b: a**b, (1.5, -2.0)),
+    "__rpow__": (lambda a: 2.0**a, (0.7,)),
+    "__neg__": (lambda a: -a, (1.5,)),
+    "__abs__": (lambda a: abs(a), (-1.5,)),
+    "exp": (Value.exp, (0.7,)),
+    "log": (Value.log, (0.7,)),
+    "sqrt": (Value.sqrt, (0.7,)),
+    "tanh": (Value.tanh, (0.7,)),
+    "sigmoid": (Value.sigmoid, (0.7,)),
+    "relu": (Value.relu, (0.7,)),
+    "leaky_relu": (Value.leaky_relu, (-0.7,)),
+    "softplus": (Value.softplus, (0.7,)),
+    "x**c": (lambda a: a**3, (0.7,)),
+    "x*c": (lambda a: a * 3.0, (0.7,)),
+    "x/c": (lambda a: a / 3.0, (0.7,)),
+    "x-c": (lambda a: a - 3.0, (0.7,)),
+    "vsum": (lambda a, b, c: vsum([a, b, c, 2.0]), (0.7, -1.0, 2.0)),
+    "dot": (lambda w1, w2, x1, x2, b: dot([w1, w2], [x1, x2], b), (0.5, -0.5, 5.0, 3.0, 1.0)),
+    "dot with data": (lambda w1, w2, b: dot([w1, w2], [5.0, 3.0], b), (0.5, -0.5, 1.0)),
+    "dot mixed": (lambda w1, w2, x2: dot([w1, w2], [5.0, x2], 1.0), (0.5, -0.5, 3.0)),
+    "mse_loss": (lambda a, b: nn.mse_loss([a, b], [1.0, 0.0]), (0.3, 0.8)),
+    "quadratic_cost": (lambda a, b: nn.quadratic_cost([[a, b]], [[1.0, 0.0]]), (0.3, 0.8)),
+    "binary_cross_entropy": (lambda a, b: nn.binary_cross_entropy([a, b], [1.0, 0.0]), (0.3, 0.8)),
+    "binary_cross_entropy_with_logits": (
+        lambda a, b: nn.binary_cross_entropy_with_logits([a, b], [1.0, 0.0]),
+        (0.3, -0.8),
+    ),
+    "hinge_loss": (lambda a, b: nn.hinge_loss([a, b], [1.0, -1.0]), (0.3, -0.8)),
+    "cross_entropy": (lambda a, b, c: nn.cross_entropy([a, b, c], 2), (0.3, -0.8, 1.0)),
+    "softmax": (lambda a, b, c: nn.softmax([a, b, c])[1], (0.3, -0.8, 1.0)),
+    "log_softmax": (lambda a, b, c: nn.log_softmax([a, b, c])[2], (0.3, -0.8, 1.0)),
+    "l1_penalty": (lambda a, b: nn.l1_penalty([a, b]), (0.3, -0.8)),
+    "l2_penalty": (lambda a, b: nn.l2_penalty([a, b]), (0.3, -0.8)),
+}
+NOT_OPS = {"backward", "zero_grad"}
+
+
+def test_the_table_covers_every_public_op() -> None:
+    public = {n for n in dir(Value) if not n.startswith("_") and callable(getattr(Value, n))} - NOT_OPS
+    operators = {"__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__"}
+    operators |= {"__rtruediv__", "__pow__", "__rpow__", "__neg__", "__abs__"}
+    losses = {n for n in nn.__all__ if n.endswith(("_loss", "_cost", "entropy", "softmax", "_penalty"))}
+    losses |= {n for n in nn.__all__ if n.startswith("binary_cross_entropy")}
+    missing = (public | operators | losses | {"vsum", "dot"}) - set(OPS)
+    assert not missing, f"ops without a test of their parts: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_each_op_has_a_name_float_derivatives_and_the_same_derivatives_as_values(name: str) -> None:
+    f, point = OPS[name]
+    xs = [Value(x) for x in point]
+    out = f(*xs)
+    assert out.op, f"{name}: no display name"
+    assert len(out.local_grads) == len(out.parents) > 0
+    # ∂out/∂parentᵢ through the op's Value rule (one node: exactly that rule times 1)
+    as_values = gradients(out, list(dict.fromkeys(out.parents)), create_graph=True)
+    by_parent: dict[int, float] = {}
+    for p, d in zip(out.parents, out.local_grads):
+        by_parent[id(p)] = by_parent.get(id(p), 0.0) + d
+    for p, g in zip(dict.fromkeys(out.parents), as_values):
+        assert g.data == pytest.approx(by_parent[id(p)], rel=1e-12, abs=1e-15), name
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_each_op_is_twice_differentiable_against_central_differences(name: str) -> None:
+    f, point = OPS[name]
+    assert gradcheck(f, list(point), order=2, atol=1e-4, rtol=1e-4)
+
+
+# ------------------------------------------------------------------- gradients
+def test_grad_of_grad_to_any_order() -> None:
+    assert grad(grad(lambda x: x**3))(2.0) == pytest.approx(12.0)
+    assert grad(grad(grad(lambda x: x**3)))(2.0) == pytest.approx(6.0)
+    assert grad(grad(grad(grad(lambda x: x**3))))(2.0) == 0.0
+    # tanh″ = −2 tanh · (1 − tanh²)
+    t = math.tanh(0.3)
+    assert grad(grad(Value.tanh))(0.3) == pytest.approx(-2 * t * (1 - t * t))
+
+
+def test_nested_grad_of_several_arguments() -> None:
+    # f = x²y: ∂f/∂x = 2xy, ∂²f/∂x∂y = 2x
+    dfdx = grad(lambda x, y: grad(lambda u, v: u * u * v)(x, y)[0])
+    assert dfdx(3.0, 5.0) == pytest.approx((2 * 5.0, 2 * 3.0))
+
+
+def test_value_and_grad_with_values_returns_values_with_a_graph() -> None:
+    x = Value(2.0, "x")
+    value, d = value_and_grad(lambda u: u**3)(x)
+    assert isinstance(value, Value) and isinstance(d, Value)
+    assert (value.data, d.data) == (8.0, 12.0)
+    d.backward()
+    assert x.grad == pytest.approx(12.0)  # d(3x²)/dx at 2
+
+
+def test_gradients_never_change_any_grad() -> None:
+    x, y = Value(2.0), Value(-1.0)
+    x.grad, y.grad = 0.25, 0.5
+    out = (x * y).exp() + x
+    mid = out.parents[0]
+    mid.grad = 3.0
+    for create_graph in (False, True):
+        gx, gy = gradients(out, [x, y], create_graph=create_graph)
+        assert gx.data == pytest.approx(y.data * math.exp(-2.0) + 1)
+        assert gy.data == pytest.approx(x.data * math.exp(-2.0))
+        assert (x.grad, y.grad, mid.grad, out.grad) == (0.25, 0.5, 3.0, 0.0)
+
+
+def test_gradients_of_an_unused_input_is_zero() -> None:
+    x, y = Value(2.0), Value(3.0)
+    assert [g.data for g in gradients(x * x, [x, y])] == [4.0, 0.0]
+    assert [g.data for g in gradients(x * x, [x, y], create_graph=True)] == [4.0, 0.0]
+
+
+def test_a_gradient_with_create_graph_can_be_drawn_and_backpropagated() -> None:
+    w, x = Value(0.5, "w"), Value(5.0, "x")
+    a = (w * x).sigmoid()
+    (dadw,) = gradients(a, [w], create_graph=True)
+    dadw.label = "∂a/∂w"
+    assert "∂a/∂w" in draw_graph(dadw).source
+    s = 1 / (1 + math.exp(-2.5))
+    assert dadw.data == pytest.approx(s * (1 - s) * 5.0)
+    dadw.backward()  # ∂²a/∂w² = σ″(wx)·x² with σ″ = σ(1 − σ)(1 − 2σ)
+    assert w.grad == pytest.approx(s * (1 - s) * (1 - 2 * s) * 25.0)
+
+
+def test_kinks_have_zero_second_derivative_like_pytorch() -> None:
+    for f in (Value.relu, abs, Value.leaky_relu):
+        assert grad(grad(f))(1.5) == 0.0
+        assert grad(grad(f))(-1.5) == 0.0
+
+
+def test_custom_op_with_value_local_grads_is_twice_differentiable() -> None:
+    def cube(x: Value) -> Value:
+        return Value(x.data**3, parents=(x,), local_grads=(3 * x**2,), op="cube")
+
+    assert grad(grad(cube))(2.0) == pytest.approx(12.0)
+    assert gradcheck(lambda x: cube(x).tanh(), [0.4], order=2)
+
+
+def test_custom_op_with_float_local_grads_refuses_create_graph_and_says_how() -> None:
+    def cube(x: Value) -> Value:
+        return Value(x.data**3, parents=(x,), local_grads=(3 * x.data**2,), op="cube")
+
+    assert grad(cube)(2.0) == 12.0  # first order works
+    with pytest.raises(TypeError, match=r"op 'cube'.*local_grads as Values.*twice differentiable"):
+        grad(grad(cube))(2.0)
+
+
+def test_custom_op_with_an_op_whose_grads_are_values() -> None:
+    def square(x: Value) -> Value:
+        return Value(x.data**2, parents=(x,), local_grads=(2 * x.data,), op=Op("sq", lambda out: (2.0 * x,)))
+
+    assert grad(grad(square))(3.0) == 2.0
+    with pytest.raises(ValueError, match="not both"):
+        Value(1.0, parents=(Value(1.0),), local_grads=(Value(2.0),), op=Op("sq", lambda out: (1.0,)))
+
+
+def test_hessian_is_the_matrix_of_second_derivatives() -> None:
+    # f = x²y + eʸ: H = [[2y, 2x], [2x, eʸ]]
+    h = hessian(lambda x, y: x * x * y + y.exp())(1.0, 2.0)
+    assert [list(row) for row in h] == [pytest.approx([4.0, 2.0]), pytest.approx([2.0, math.exp(2.0)])]
+    assert all(type(v) is float for row in h for v in row)
+
+
+def test_hessian_of_the_toy_logistic_loss_is_positive_definite() -> None:
+    X, y = [0.1, 0.2, 0.3], [0.0, 0.0, 1.0]
+
+    def J(w: Value, b: Value) -> Value:
+        return vsum(nn.binary_cross_entropy_with_logits([w * x + b], [t]) for x, t in zip(X, y)) * (1 / 3)
+
+    (hww, hwb), (hbw, hbb) = hessian(J)(0.7, 0.1)
+    s = [1 / (1 + math.exp(-(0.7 * x + 0.1))) for x in X]
+    assert hww == pytest.approx(sum(si * (1 - si) * x * x for si, x in zip(s, X)) / 3)
+    assert hbb == pytest.approx(sum(si * (1 - si) for si in s) / 3)
+    assert hwb == pytest.approx(hbw) and hww * hbb - hwb * hbw > 0
+
+
+def test_jvp_is_one_directional_derivative_without_a_backward_pass() -> None:
+    value, d = jvp(lambda x, y: x * y + x.exp(), [1.0, 3.0], [1.0, 0.0])
+    assert value == pytest.approx(3.0 + math.e)
+    assert d == pytest.approx(3.0 + math.e)  # ∂/∂x
+    values, ds = jvp(lambda x: [x * x, x.tanh()], [0.5], [2.0])
+    assert values == pytest.approx([0.25, math.tanh(0.5)])
+    assert ds == pytest.approx([2 * 0.5 * 2.0, (1 - math.tanh(0.5) ** 2) * 2.0])
+
+
+def test_jvp_leaves_every_grad_alone_and_checks_lengths() -> None:
+    with pytest.raises(ValueError, match="2 primals but 1 tangents"):
+        jvp(lambda x, y: x * y, [1.0, 2.0], [1.0])
+
+
+# -------------------------------------------------------- gradcheck(order=2)
+def test_gradcheck_order_2_reports_a_wrong_second_derivative() -> None:
+    def bad_cube(x: Value) -> Value:  # local derivative as a Value, but 2x² instead of 3x²
+        return Value(x.data**3, parents=(x,), local_grads=(3 * x.data**2,), op=Op("cube", lambda out: (2 * x * x,)))
+
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(bad_cube, [1.5], order=2)
+    message = str(info.value)
+    assert "order 2" in message and "∂²f/∂x0∂x0" in message
+    assert "analytical ∂²f/∂x0∂x0 = 6.0" in message  # the wrong rule: d(2x²)/dx = 4x at 1.5
+    numerical = float(message.split("numerical  ∂²f/∂x0∂x0 = ")[1].split()[0])
+    assert numerical == pytest.approx(9.0, rel=1e-6)  # the true (x³)″ = 6x at 1.5
+
+
+def test_gradcheck_rejects_other_orders() -> None:
+    with pytest.raises(ValueError, match="order"):
+        gradcheck(lambda x: x * x, [1.0], order=3)
+
+
+# ------------------------------------------------------ property tests
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_second_derivatives_of_random_graphs_match_central_differences_of_the_gradient(data: st.DataObject) -> None:
+    program = data.draw(programs(max_inputs=2, max_ops=5))
+    xs = data.draw(input_values(program, bound=2.0))
+    try:
+        gradcheck(lambda *vs: build(program, vs), xs, order=2, atol=1e-4, rtol=1e-3)
+    except GradcheckError:
+        # A relu/abs operand close to its kink makes the finite difference of the gradient jump.
+        from autograd_core.testing import kink_margin
+
+        if kink_margin(program, xs) < 1e-2:
+            return
+        raise
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_hessians_of_random_graphs_are_symmetric(data: st.DataObject) -> None:
+    program = data.draw(programs(max_inputs=3, max_ops=6))
+    xs = data.draw(input_values(program, bound=2.0))
+    h = hessian(lambda *vs: build(program, vs))(*xs)
+    for i in range(len(xs)):
+        for j in range(i):
+            assert h[i][j] == pytest.approx(h[j][i], rel=1e-9, abs=1e-12)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_jvp_agrees_with_backward(data: st.DataObject) -> None:
+    program = data.draw(programs(max_inputs=3, max_ops=6))
+    xs = data.draw(input_values(program))
+    t = data.draw(st.lists(st.floats(-2, 2), min_size=len(xs), max_size=len(xs)))
+    f = lambda *vs: build(program, vs)  # noqa: E731
+    g = grad(f)(*xs)
+    gs = g if isinstance(g, tuple) else (g,)
+    value, d = jvp(f, xs, t)
+    assert d == pytest.approx(sum(gi * ti for gi, ti in zip(gs, t)), rel=1e-9, abs=1e-9)
