@@ -106,7 +106,7 @@ def test_linear_under_no_grad_still_rejects_non_real_inputs() -> None:
 def test_linear_checks_its_arguments() -> None:
     with pytest.raises(ValueError, match="2 rows of weights but 1 biases"):
         linear([[Value(1.0)], [Value(1.0)]], [Value(0.0)])
-    with pytest.raises(TypeError, match="linear weight must be a Value.*float"):
+    with pytest.raises(TypeError, match=r"linear weight must be a Value.*float"):
         linear([[1.0]], [Value(0.0)])  # type: ignore[list-item]
     with pytest.raises(ValueError, match="expected 1 inputs, got 2"):
         linear([[Value(1.0)]], [Value(0.0)])([1.0, 2.0])
