@@ -111,25 +111,32 @@ class Op:
     from engine ops (or plain numbers where they are constant): the backward pass of
     ``gradients(..., create_graph=True)`` multiplies by them, so its result can be
     differentiated again. An op whose ``grads`` is ``None`` is first-order only.
-    ``constant_first`` shows the op's constant before its name (``2-`` for 2 − x).
+    ``vectorised(np, a, b)`` computes the same value and local derivatives on NumPy arrays
+    (one entry per example), for ``compile_batch``; ``a`` is the first operand, ``b`` the
+    second (an array, a constant, or None). ``constant`` places the op's constant in its
+    name: ``"after"`` (``*2``), ``"before"`` (``2-`` for 2 − x) or ``"hidden"``.
     """
 
-    __slots__ = ("constant_first", "grads", "name")
+    __slots__ = ("constant", "grads", "name", "vectorised")
 
     def __init__(
         self,
         name: str,
         grads: Callable[[Value], Sequence[Derivative]] | None = None,
         *,
-        constant_first: bool = False,
+        vectorised: Callable[..., tuple[Any, tuple[Any, ...]]] | None = None,
+        constant: str = "after",
     ) -> None:
         if not isinstance(name, str):
             raise TypeError(f"Op(name) must be a str, got {type(name).__name__}: {name!r}")
         if grads is not None and not callable(grads):
             raise TypeError(f"Op(grads) of op {name!r} must be callable or None, got {type(grads).__name__}")
+        if constant not in ("after", "before", "hidden"):
+            raise ValueError(f"Op(constant) of op {name!r} must be 'after', 'before' or 'hidden', got {constant!r}")
         self.name = name
         self.grads = grads
-        self.constant_first = constant_first
+        self.vectorised = vectorised
+        self.constant = constant
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}{'' if self.grads else ', first order only'})"
@@ -162,6 +169,21 @@ def _pow_grads(out: Value) -> tuple[Derivative, ...]:
     a, b = out._a, out._b
     da = 0.0 if out._db is None and b == 0 else b * a ** (b - 1)
     return (da,) if out._db is None else (da, out * a.log())
+
+
+def _pow_vectorised(np: Any, a: Any, b: Any) -> tuple[Any, tuple[Any, ...]]:
+    """aᵇ on arrays: ∂/∂a = b·aᵇ⁻¹ (0 for b = 0, as for floats), ∂/∂b = aᵇ·ln a."""
+    out = a**b
+    if isinstance(b, float):
+        return out, ((0.0 if b == 0 else b * a ** (b - 1)),)
+    return out, (b * out / a, out * np.log(a))
+
+
+def _sigmoid_vectorised(np: Any, a: Any) -> tuple[Any, tuple[Any, ...]]:
+    """σ(a) on arrays as the floats do it: 1/(1 + e⁻ᵃ) for a ≥ 0, eᵃ/(1 + eᵃ) below."""
+    e = np.exp(-np.abs(a))
+    s = np.where(a >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return s, (s * (1.0 - s),)
 
 
 class Value:
@@ -318,9 +340,9 @@ class Value:
         if op is None:
             return ""
         c = self._b
-        if self._db is not None or c is None or self._a.__class__ is tuple:
+        if self._db is not None or c is None or self._a.__class__ is tuple or op.constant == "hidden":
             return op.name
-        return f"{_fmt(c)}{op.name}" if op.constant_first else f"{op.name}{_fmt(c)}"
+        return f"{_fmt(c)}{op.name}" if op.constant == "before" else f"{op.name}{_fmt(c)}"
 
     @property
     def is_leaf(self) -> bool:
@@ -334,7 +356,7 @@ class Value:
     # ---------------------------------------------------------------- arithmetic
     # ``+`` and ``*`` build most of a micrograd-style graph, so they make their node
     # in place (what ``_node`` does, minus a function call: about 5 % of a training step).
-    _ADD = Op("+", lambda out: (1.0, 1.0))
+    _ADD = Op("+", lambda out: (1.0, 1.0), vectorised=lambda np, a, b: (a + b, (1.0, 1.0)))
 
     def __add__(self, other: Operand) -> Value:
         """a + b: ∂/∂a = 1, ∂/∂b = 1."""
@@ -358,7 +380,7 @@ class Value:
 
     __radd__ = __add__
 
-    _SUB = Op("-", lambda out: (1.0, -1.0))
+    _SUB = Op("-", lambda out: (1.0, -1.0), vectorised=lambda np, a, b: (a - b, (1.0, -1.0)))
 
     def __sub__(self, other: Operand) -> Value:
         """a − b: ∂/∂a = 1, ∂/∂b = −1."""
@@ -368,7 +390,7 @@ class Value:
             return _node(self._data - c, self._SUB, self, 1.0, c)
         return NotImplemented
 
-    _RSUB = Op("-", lambda out: (-1.0,), constant_first=True)
+    _RSUB = Op("-", lambda out: (-1.0,), vectorised=lambda np, a, c: (c - a, (-1.0,)), constant="before")
 
     def __rsub__(self, other: Number) -> Value:
         """c − a: ∂/∂a = −1."""
@@ -376,7 +398,7 @@ class Value:
             return _node(c - self._data, self._RSUB, self, -1.0, c)
         return NotImplemented
 
-    _MUL = Op("*", lambda out: (out._b, out._a))
+    _MUL = Op("*", lambda out: (out._b, out._a), vectorised=lambda np, a, b: (a * b, (b, a)))
 
     def __mul__(self, other: Operand) -> Value:
         """a · b: ∂/∂a = b, ∂/∂b = a."""
@@ -400,7 +422,9 @@ class Value:
 
     __rmul__ = __mul__
 
-    _DIV = Op("/", lambda out: (1.0 / out._b, -out / out._b))
+    _DIV = Op(
+        "/", lambda out: (1.0 / out._b, -out / out._b), vectorised=lambda np, a, b: (a / b, (1.0 / b, -a / (b * b)))
+    )
 
     def __truediv__(self, other: Operand) -> Value:
         """a / b: ∂/∂a = 1/b, ∂/∂b = −a/b² = −out/b."""
@@ -415,7 +439,9 @@ class Value:
             return _node(self._data / c, self._DIV, self, 1.0 / c, c)
         return NotImplemented
 
-    _RDIV = Op("/", lambda out: (-out / out._a,), constant_first=True)
+    _RDIV = Op(
+        "/", lambda out: (-out / out._a,), vectorised=lambda np, a, c: (c / a, (-c / (a * a),)), constant="before"
+    )
 
     def __rtruediv__(self, other: Number) -> Value:
         """c / a: ∂/∂a = −c/a² = −out/a."""
@@ -426,7 +452,7 @@ class Value:
             return _node(c / a, self._RDIV, self, -c / (a * a), c)
         return NotImplemented
 
-    _POW = Op("**", _pow_grads)
+    _POW = Op("**", _pow_grads, vectorised=lambda np, a, b: _pow_vectorised(np, a, b))
 
     def __pow__(self, other: Operand) -> Value:
         """aᵇ: ∂/∂a = b·aᵇ⁻¹; for a Value exponent also ∂/∂b = aᵇ·ln a (needs a > 0)."""
@@ -442,7 +468,12 @@ class Value:
             return _node(out, self._POW, self, _power_rule(a, c), c)
         return NotImplemented
 
-    _RPOW = Op("**", lambda out: (out * math.log(out._b),), constant_first=True)
+    _RPOW = Op(
+        "**",
+        lambda out: (out * math.log(out._b),),
+        vectorised=lambda np, a, c: (c**a, (c**a * math.log(c),)),
+        constant="before",
+    )
 
     def __rpow__(self, other: Number) -> Value:
         """cᵃ: ∂/∂a = cᵃ·ln c (needs c > 0)."""
@@ -456,7 +487,7 @@ class Value:
         out = _pow(c, self._data)
         return _node(out, self._RPOW, self, out * math.log(c), c)
 
-    _NEG = Op("neg", lambda out: (-1.0,))
+    _NEG = Op("neg", lambda out: (-1.0,), vectorised=lambda np, a, _: (-a, (-1.0,)))
 
     def __neg__(self) -> Value:
         """−a: ∂/∂a = −1."""
@@ -465,7 +496,7 @@ class Value:
     def __pos__(self) -> Value:
         return self
 
-    _ABS = Op("abs", lambda out: (out._da,))  # a constant: abs″ = 0
+    _ABS = Op("abs", lambda out: (out._da,), vectorised=lambda np, a, _: (np.abs(a), (np.sign(a),)))  # abs″ = 0
 
     def __abs__(self) -> Value:
         """|a|: ∂/∂a = sign(a), with abs′(0) = 0."""
@@ -473,7 +504,7 @@ class Value:
         return _node(abs(a), self._ABS, self, 1.0 if a > 0.0 else (-1.0 if a < 0.0 else 0.0))
 
     # ------------------------------------------------------------ elementary fns
-    _EXP = Op("exp", lambda out: (out,))
+    _EXP = Op("exp", lambda out: (out,), vectorised=lambda np, a, _: (e := np.exp(a), (e,)))
 
     def exp(self) -> Value:
         """eᵃ: ∂/∂a = eᵃ."""
@@ -485,7 +516,7 @@ class Value:
             ) from None
         return _node(out, self._EXP, self, out)
 
-    _LOG = Op("log", lambda out: (1.0 / out._a,))
+    _LOG = Op("log", lambda out: (1.0 / out._a,), vectorised=lambda np, a, _: (np.log(a), (1.0 / a,)))
 
     def log(self) -> Value:
         """ln a: ∂/∂a = 1/a (needs a > 0)."""
@@ -494,7 +525,7 @@ class Value:
             raise ValueError(f"op 'log': log is defined only for positive inputs, got {a!r}")
         return _node(math.log(a), self._LOG, self, 1.0 / a)
 
-    _SQRT = Op("sqrt", lambda out: (0.5 / out,))
+    _SQRT = Op("sqrt", lambda out: (0.5 / out,), vectorised=lambda np, a, _: (r := np.sqrt(a), (0.5 / r,)))
 
     def sqrt(self) -> Value:
         """√a: ∂/∂a = 1/(2√a) (needs a ≥ 0; the derivative at 0 is +inf)."""
@@ -504,21 +535,23 @@ class Value:
         out = math.sqrt(a)
         return _node(out, self._SQRT, self, 0.5 / out if out else math.inf)
 
-    _TANH = Op("tanh", lambda out: (1.0 - out * out,))
+    _TANH = Op("tanh", lambda out: (1.0 - out * out,), vectorised=lambda np, a, _: (t := np.tanh(a), (1.0 - t * t,)))
 
     def tanh(self) -> Value:
         """tanh a: ∂/∂a = 1 − tanh²a."""
         t = math.tanh(self._data)
         return _node(t, self._TANH, self, 1.0 - t * t)
 
-    _SIGMOID = Op("σ", lambda out: (out * (1.0 - out),))
+    _SIGMOID = Op("σ", lambda out: (out * (1.0 - out),), vectorised=lambda np, a, _: _sigmoid_vectorised(np, a))
 
     def sigmoid(self) -> Value:
         """σ(a) = 1/(1 + e⁻ᵃ): ∂/∂a = σ(a)(1 − σ(a)). Stable for any a."""
         s = sigmoid(self._data)
         return _node(s, self._SIGMOID, self, s * (1.0 - s))
 
-    _RELU = Op("ReLU", lambda out: (out._da,))  # a constant: relu″ = 0
+    _RELU = Op(  # relu″ = 0: the local derivative is a constant
+        "ReLU", lambda out: (out._da,), vectorised=lambda np, a, _: (np.where(a > 0.0, a, 0.0), (a > 0.0,))
+    )
 
     def relu(self) -> Value:
         """max(0, a): ∂/∂a = 1 if a > 0 else 0 (relu′(0) = 0)."""
@@ -527,17 +560,26 @@ class Value:
             return _node(a, self._RELU, self, 1.0)
         return _node(0.0, self._RELU, self, 0.0)
 
-    _LEAKY_RELU = Op("LeakyReLU", lambda out: (out._da,))  # a constant: leaky_relu″ = 0
+    _LEAKY_RELU = Op(  # leaky_relu″ = 0; the slope is the constant operand, not shown
+        "LeakyReLU",
+        lambda out: (out._da,),
+        vectorised=lambda np, a, slope: (np.where(a > 0.0, a, slope * a), (np.where(a > 0.0, 1.0, slope),)),
+        constant="hidden",
+    )
 
     def leaky_relu(self, negative_slope: float = 0.01) -> Value:
         """a if a > 0 else slope·a: ∂/∂a = 1 if a > 0 else slope (leaky_relu′(0) = slope)."""
         slope = _as_float(negative_slope, "leaky_relu(negative_slope)")
         a = self._data
         if a > 0.0:
-            return _node(a, self._LEAKY_RELU, self, 1.0)
-        return _node(slope * a, self._LEAKY_RELU, self, slope)
+            return _node(a, self._LEAKY_RELU, self, 1.0, slope)
+        return _node(slope * a, self._LEAKY_RELU, self, slope, slope)
 
-    _SOFTPLUS = Op("softplus", lambda out: (out._a.sigmoid(),))
+    _SOFTPLUS = Op(
+        "softplus",
+        lambda out: (out._a.sigmoid(),),
+        vectorised=lambda np, a, _: (np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a))), _sigmoid_vectorised(np, a)[1:]),
+    )
 
     def softplus(self) -> Value:
         """ln(1 + eᵃ), computed as max(a, 0) + ln(1 + e⁻|ᵃ|): ∂/∂a = σ(a). Stable for any a."""
@@ -729,7 +771,11 @@ def _from_parents(data: float, op: Op, parents: list[Value], grads: list[float],
     return _node(data, op, tuple(parents), tuple(grads), const)
 
 
-VSUM = Op("Σ", lambda out: (1.0,) * len(out.parents))
+VSUM = Op(
+    "Σ",
+    lambda out: (1.0,) * len(out.parents),
+    vectorised=lambda np, parents, node: (sum(parents), (1.0,) * len(parents)),
+)
 
 
 def vsum(values: Iterable[Operand]) -> Value:
@@ -752,7 +798,14 @@ def _dot_grads(out: Value) -> tuple[Derivative, ...]:
     return (*parents[k : 2 * k], *parents[:k], *grads[2 * k :])
 
 
-DOT = Op("dot", _dot_grads)
+def _dot_vectorised(np: Any, parents: list[Any], node: Value) -> tuple[Any, tuple[Any, ...]]:
+    """z = Σ wᵢxᵢ over the k leading pairs + Σ cⱼpⱼ over parents with a constant partner (or 1 for b)."""
+    k, consts = parts(node)[2]
+    z = sum(parents[i] * parents[k + i] for i in range(k)) + sum(c * p for c, p in zip(consts, parents[2 * k :]))
+    return z, (*parents[k : 2 * k], *parents[:k], *consts)
+
+
+DOT = Op("dot", _dot_grads, vectorised=_dot_vectorised)
 
 
 def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | None = None) -> Value:
@@ -822,6 +875,25 @@ def linear(weights: Sequence[Sequence[Value]], biases: Sequence[Value]) -> Calla
         return [dot(w, x, b) for w, b, _, _ in units]
 
     return layer
+
+
+def parts(v: Value) -> tuple[Op | None, tuple[Value, ...], Any]:
+    """(op, parents, constant) of a node, for code that replays graphs (``compile_batch``).
+
+    The constant is the op's constant operand (``2`` in ``x * 2``; the slope of a leaky
+    ReLU), for ``dot`` the pair (k, the constant partners' values), else None.
+    """
+    op, a = v._op, v._a
+    if a is None:
+        return op, (), None
+    if a.__class__ is tuple:
+        if op is DOT:
+            k = v._b or 0
+            return op, a, (k, tuple(v._da[2 * k :]))
+        return op, a, v._b
+    if v._db is not None:
+        return op, (a, v._b), None
+    return op, (a,), v._b
 
 
 # ------------------------------------------------------------ gradients
