@@ -3,6 +3,7 @@
 Importing it imports only the standard library (graphviz is imported when you draw).
 """
 
+from autograd_core.compiled import CompiledBatch, GraphDependsOnDataError, compile_batch
 from autograd_core.engine import (
     Op,
     Value,
@@ -22,14 +23,17 @@ from autograd_core.viz import Graph, GraphvizNotFoundError, draw_graph
 __all__ = [
     "BackpropStepper",
     "BackwardStep",
+    "CompiledBatch",
     "GradcheckError",
     "Graph",
+    "GraphDependsOnDataError",
     "GraphvizNotFoundError",
     "NonDifferentiablePointError",
     "Op",
     "ParentUpdate",
     "Value",
     "backward_steps",
+    "compile_batch",
     "dot",
     "draw_graph",
     "grad",

@@ -31,7 +31,7 @@ from contextvars import ContextVar
 from operator import mul
 from typing import Any, Union
 
-from autograd_core.stable import sigmoid, softplus
+from autograd_core.stable import sigmoid, sigmoid_on_arrays, softplus, softplus_on_arrays
 
 Number = Union[int, float]
 Operand = Union["Value", int, float]
@@ -177,13 +177,6 @@ def _pow_vectorised(np: Any, a: Any, b: Any) -> tuple[Any, tuple[Any, ...]]:
     if isinstance(b, float):
         return out, ((0.0 if b == 0 else b * a ** (b - 1)),)
     return out, (b * out / a, out * np.log(a))
-
-
-def _sigmoid_vectorised(np: Any, a: Any) -> tuple[Any, tuple[Any, ...]]:
-    """σ(a) on arrays as the floats do it: 1/(1 + e⁻ᵃ) for a ≥ 0, eᵃ/(1 + eᵃ) below."""
-    e = np.exp(-np.abs(a))
-    s = np.where(a >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
-    return s, (s * (1.0 - s),)
 
 
 class Value:
@@ -542,7 +535,11 @@ class Value:
         t = math.tanh(self._data)
         return _node(t, self._TANH, self, 1.0 - t * t)
 
-    _SIGMOID = Op("σ", lambda out: (out * (1.0 - out),), vectorised=lambda np, a, _: _sigmoid_vectorised(np, a))
+    _SIGMOID = Op(
+        "σ",
+        lambda out: (out * (1.0 - out),),
+        vectorised=lambda np, a, _: (s := sigmoid_on_arrays(np, a), (s * (1.0 - s),)),
+    )
 
     def sigmoid(self) -> Value:
         """σ(a) = 1/(1 + e⁻ᵃ): ∂/∂a = σ(a)(1 − σ(a)). Stable for any a."""
@@ -578,7 +575,7 @@ class Value:
     _SOFTPLUS = Op(
         "softplus",
         lambda out: (out._a.sigmoid(),),
-        vectorised=lambda np, a, _: (np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a))), _sigmoid_vectorised(np, a)[1:]),
+        vectorised=lambda np, a, _: (softplus_on_arrays(np, a), (sigmoid_on_arrays(np, a),)),
     )
 
     def softplus(self) -> Value:

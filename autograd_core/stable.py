@@ -1,4 +1,4 @@
-"""Numerically stable float functions: σ, softplus and log-sum-exp, finite for inputs like ±1000.
+"""Numerically stable σ, softplus and log-sum-exp, finite for inputs like ±1000.
 
 The engine's ``Value.sigmoid()`` and ``Value.softplus()`` compute their numbers with these;
 ``nn``'s losses use them for the numbers of their nodes.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 
 def sigmoid(x: float) -> float:
@@ -30,3 +31,14 @@ def logsumexp(xs: Iterable[float]) -> float:
         raise ValueError("logsumexp: got no numbers")
     m = max(xs)
     return m + math.log(sum(math.exp(x - m) for x in xs))
+
+
+def sigmoid_on_arrays(np: Any, a: Any) -> Any:
+    """σ on a NumPy array, computed as ``sigmoid`` computes each float (same rounding)."""
+    e = np.exp(-np.abs(a))
+    return np.where(a >= 0.0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def softplus_on_arrays(np: Any, a: Any) -> Any:
+    """softplus on a NumPy array, as ``softplus`` computes each float."""
+    return np.maximum(a, 0.0) + np.log1p(np.exp(-np.abs(a)))

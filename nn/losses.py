@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 from autograd_core import Op, Value
-from autograd_core.stable import logsumexp, sigmoid, softplus
+from autograd_core.stable import logsumexp, sigmoid, sigmoid_on_arrays, softplus, softplus_on_arrays
 
 Scalar = Union[Value, float]
 Preds = Union[Scalar, Sequence[Scalar], Sequence[Sequence[Scalar]]]
@@ -290,3 +290,61 @@ def l2_penalty(params: Sequence[Value]) -> Value:
     """Σp²: ∂/∂p = 2p. Multiply by λ yourself: ``1e-4 * l2_penalty(ps)``."""
     ps = _params("l2_penalty", params)
     return _node(sum(p.data * p.data for p in ps), "L2", ps, [2.0 * p.data for p in ps], lambda: [2.0 * p for p in ps])
+
+
+# ------------------------------------------------------------------ on arrays
+# The same losses on NumPy arrays, for fit(compile=True): A holds the outputs of a batch
+# (one row per example), Y its targets. Each returns (C per example, ∂C/∂A per example);
+# the batch's C is their mean, as the functions above take it.
+def _mse_on_arrays(np: Any, A: Any, Y: Any) -> tuple[Any, Any]:
+    D = A - Y
+    return (D * D).mean(axis=1), 2.0 * D / A.shape[1]
+
+
+def _quadratic_on_arrays(np: Any, A: Any, Y: Any) -> tuple[Any, Any]:
+    D = A - Y
+    return 0.5 * (D * D).sum(axis=1), D
+
+
+def _bce_on_arrays(np: Any, A: Any, Y: Any) -> tuple[Any, Any]:
+    bad = np.argwhere((A < 0.0) | (A > 1.0) | np.isnan(A))
+    if len(bad):
+        i, j = bad[0]
+        binary_cross_entropy(Value(float(A[i, j])), 0.0)  # raises the same error as without compile
+    Q = np.clip(A, EPS, 1.0 - EPS)
+    C = -(Y * np.log(Q) + (1.0 - Y) * np.log1p(-Q))
+    return C.mean(axis=1), (Q - Y) / (Q * (1.0 - Q)) / A.shape[1]
+
+
+def _bce_logits_on_arrays(np: Any, A: Any, Y: Any) -> tuple[Any, Any]:
+    return (softplus_on_arrays(np, A) - Y * A).mean(axis=1), (sigmoid_on_arrays(np, A) - Y) / A.shape[1]
+
+
+def _hinge_on_arrays(np: Any, A: Any, Y: Any) -> tuple[Any, Any]:
+    if not np.isin(Y, (1.0, -1.0, 0.0)).all():
+        raise ValueError(
+            f"hinge_loss: targets must be +1 or -1 (or 0 for -1), got {Y[~np.isin(Y, (1.0, -1.0, 0.0))][0]!r}"
+        )
+    Ys = np.where(Y == 0.0, -1.0, Y)
+    margin = 1.0 - Ys * A
+    positive = margin > 0.0
+    return np.where(positive, margin, 0.0).mean(axis=1), np.where(positive, -Ys, 0.0) / A.shape[1]
+
+
+def _cross_entropy_on_arrays(np: Any, A: Any, Y: Any) -> tuple[Any, Any]:
+    t = Y.astype(int).reshape(-1)
+    m = A.max(axis=1, keepdims=True)
+    lse = m[:, 0] + np.log(np.exp(A - m).sum(axis=1))
+    S = np.exp(A - lse[:, None])
+    S[np.arange(len(t)), t] -= 1.0
+    return lse - A[np.arange(len(t)), t], S
+
+
+ON_ARRAYS: dict[Callable[..., Value], Callable[[Any, Any, Any], tuple[Any, Any]]] = {
+    mse_loss: _mse_on_arrays,
+    quadratic_cost: _quadratic_on_arrays,
+    binary_cross_entropy: _bce_on_arrays,
+    binary_cross_entropy_with_logits: _bce_logits_on_arrays,
+    hinge_loss: _hinge_on_arrays,
+    cross_entropy: _cross_entropy_on_arrays,
+}

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from autograd_core import Value, no_grad
+from nn.compiled import CompiledTraining
 from nn.data import batches
 from nn.module import Module
 from nn.optim import SGD, clip_grad_norm
@@ -150,6 +151,7 @@ def fit(
     *,
     max_grad_norm: float | None = None,
     rng: random.Random | None = None,
+    compile: bool = False,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over (X, y); returns a ``History``.
 
@@ -158,7 +160,9 @@ def fit(
     ``lambda ps: 1e-4 * l2_penalty(ps)``. ``callback(epoch, history)`` runs after each
     epoch; returning True stops training. ``max_grad_norm`` clips ‖∂C/∂p‖ before each
     step; ``rng`` shuffles the batches (default ``random.Random(0)``: reproducible).
-    A NaN or infinite loss raises ``TrainingDivergedError``.
+    A NaN or infinite loss raises ``TrainingDivergedError``. ``compile=True`` runs each
+    step over the batch as NumPy arrays (the same numbers; ``nn.compiled``), writing the
+    weights back into the model after each epoch and before each callback.
     """
     if len(X) != len(y):
         raise ValueError(f"fit: got {len(X)} inputs but {len(y)} targets")
@@ -177,14 +181,22 @@ def fit(
 
         epoch_range = tqdm(epoch_range, desc="fit", unit="epoch")
     model.train()
+    compiled = CompiledTraining(model, loss, optimizer, penalty, X) if compile else None
     for epoch in epoch_range:
         start = time.perf_counter()
         total = correct = 0.0
         norms = []
         for Xb, yb in batches(X, y, size, shuffle=batch_size is not None, rng=rng):
-            with _gc_paused():
-                cost, n_correct, norm = _step(model, params, Xb, yb, loss, optimizer, penalty, max_grad_norm, threshold)
+            if compiled is not None:
+                cost, n_correct, norm = compiled.step(Xb, yb, max_grad_norm, threshold)
+            else:
+                with _gc_paused():
+                    cost, n_correct, norm = _step(
+                        model, params, Xb, yb, loss, optimizer, penalty, max_grad_norm, threshold
+                    )
             if not math.isfinite(cost):
+                if compiled is not None:
+                    compiled.write_back()
                 raise _diverged(cost, epoch, optimizer)
             history.steps += 1
             total += cost * len(Xb)
@@ -194,6 +206,8 @@ def fit(
         history.accuracies.append(correct / len(X))
         history.grad_norms.append(sum(norms) / len(norms))
         history.seconds.append(time.perf_counter() - start)
+        if compiled is not None:
+            compiled.write_back()
         if progress:
             epoch_range.set_postfix(loss=f"{history.losses[-1]:.4f}", acc=f"{history.accuracies[-1]:.3f}")
         if callback is not None and callback(epoch, history) is True:

@@ -1,0 +1,128 @@
+"""``fit(..., compile=True)``: the same training steps, run over each batch as NumPy arrays.
+
+The model's graph for one example is traced once (``autograd_core.compile_batch``); each
+step then runs it over the batch, takes the loss and ∂C/∂a per example with the loss's
+array rule (``nn.losses.ON_ARRAYS``), backpropagates through the compiled graph, and
+applies SGD to an array of parameters with exactly ``SGD.step``'s arithmetic (momentum,
+weight decay, parameter groups) and ``clip_grad_norm``'s clipping. The parameters'
+numbers live in that array during training; ``write_back()`` copies them (and the
+momentum buffers) into the model's Values and the optimiser.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from autograd_core import Value, compile_batch
+from autograd_core.extras import require
+from nn.losses import ON_ARRAYS
+from nn.module import Module
+from nn.optim import SGD
+
+
+class CompiledTraining:
+    """Training steps for ``model`` with ``loss`` and ``optimizer`` on arrays (see the module docstring)."""
+
+    def __init__(
+        self,
+        model: Module,
+        loss: Callable[..., Value],
+        optimizer: SGD,
+        penalty: Callable[[list[Value]], Value] | None,
+        X: Sequence[Sequence[float]],
+    ) -> None:
+        np = self.np = require("numpy", "nn", "fit(compile=True)")
+        if loss not in ON_ARRAYS:
+            known = ", ".join(f.__name__ for f in ON_ARRAYS)
+            raise ValueError(f"fit(compile=True) supports the losses {known}; got {loss!r}: use compile=False")
+        if getattr(model, "dropout", None) is not None or any(
+            type(m).__name__ == "Dropout" for _, m in _modules(model)
+        ):
+            raise ValueError(
+                "fit(compile=True): dropout draws a new mask per example, so the graph depends on the data; "
+                "use compile=False"
+            )
+        self.loss_on_arrays = ON_ARRAYS[loss]
+        self.params = model.parameters()
+        self.model = model
+        self.penalty = penalty
+        self.optimizer = optimizer
+        self.compiled = compile_batch(lambda *x: model(list(x)), self.params, X[:: max(1, len(X) // 3)] or X)
+        index = {id(p): j for j, p in enumerate(self.params)}
+        self.groups: list[tuple[Any, float, float, float]] = []
+        for g in optimizer.param_groups:
+            idx = [index.get(id(p)) for p in g["params"]]
+            if None in idx:
+                raise ValueError("fit(compile=True): the optimiser holds a Value that is not a parameter of the model")
+            self.groups.append((np.array(idx, dtype=np.intp), g["lr"], g["momentum"], g["weight_decay"]))
+        self.velocity = np.zeros(len(self.params))
+        self.has_velocity = np.zeros(len(self.params), dtype=bool)
+        for j, p in enumerate(self.params):
+            v = optimizer.state.get(p)
+            if v is not None:
+                self.velocity[j], self.has_velocity[j] = v, True
+        self._stale = False
+
+    def step(
+        self, Xb: Sequence[Any], yb: Sequence[Any], max_grad_norm: float | None, threshold: float
+    ) -> tuple[float, int, float]:
+        """One SGD step on a batch → (C, number classified correctly, ‖∂C/∂p‖ before clipping)."""
+        np, cb = self.np, self.compiled
+        A = cb.forward(Xb)
+        Y = np.asarray(yb, dtype=float).reshape(len(yb), -1)
+        per_example, dA = self.loss_on_arrays(np, A, Y)
+        n = len(Xb)
+        cost = float(per_example.mean())
+        grad = None
+        if self.penalty is not None:
+            self.write_back()
+            pen = self.penalty(self.params)
+            cost += pen.data
+            for p in self.params:
+                p.grad = 0.0
+            pen.backward()
+        if not np.isfinite(cost):
+            return cost, 0, float("nan")
+        grad = cb.backward(dA / n)
+        if self.penalty is not None:
+            grad += np.array([p.grad for p in self.params])
+        norm = float(np.sqrt(np.sum(grad * grad)))
+        if max_grad_norm is not None and norm > max_grad_norm:
+            grad *= max_grad_norm / (norm + 1e-6)
+        P = cb.values
+        for idx, lr, mu, wd in self.groups:
+            g = grad[idx]
+            if not mu and not wd:
+                P[idx] -= lr * g
+                continue
+            g = g + wd * P[idx]
+            if mu:
+                had = self.has_velocity[idx]
+                g = np.where(had, mu * self.velocity[idx] + g, g)
+                self.velocity[idx], self.has_velocity[idx] = g, True
+            P[idx] -= lr * g
+        self._stale = True
+        if A.shape[1] == 1:
+            correct = int(((A[:, 0] > threshold) == (Y[:, 0] > 0)).sum())
+        else:
+            correct = int((A.argmax(axis=1) == Y[:, 0]).sum())
+        return cost, correct, norm
+
+    def write_back(self) -> None:
+        """Copy the trained numbers into the model's Values and the momentum buffers into the optimiser."""
+        if not self._stale:
+            return
+        self.compiled.write_params()
+        state = self.optimizer.state
+        for j in self.np.flatnonzero(self.has_velocity).tolist():
+            state[self.params[j]] = float(self.velocity[j])
+        self._stale = False
+
+
+def _modules(m: Module) -> list[tuple[str, Module]]:
+    out = []
+    for name, child in m.children():
+        out.append((name, child))
+        out += _modules(child)
+    return out
