@@ -20,6 +20,7 @@ from typing import Any
 
 from autograd_core._html import player_page
 from autograd_core.engine import Value, _as_float
+from autograd_core.extras import require
 from autograd_core.viz import Graph, Scene, fmt_number, render, write_atomically
 
 
@@ -163,7 +164,7 @@ class BackpropStepper:
 
     def widget(self) -> Any:
         """An ipywidgets player: a slider and a play button; each frame is rendered once, then cached."""
-        import ipywidgets as widgets
+        widgets = require("ipywidgets", "notebooks", "BackpropStepper.widget")
 
         last = max(len(self.steps) - 1, 0)
         play = widgets.Play(min=0, max=last, interval=1500, description="play")

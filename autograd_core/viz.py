@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograd_core.engine import Value, topological_order
+from autograd_core.extras import require
 
 if TYPE_CHECKING:
     import graphviz
@@ -144,7 +145,7 @@ class Graph:
 
     def pipe(self, format: str) -> bytes:
         """The graph rendered by ``dot`` (``svg``, ``png``, ``pdf``); GraphvizNotFoundError if it is missing."""
-        import graphviz
+        graphviz = require("graphviz", "viz", "Graph.pipe")
 
         try:
             return self.digraph.pipe(format=format)
@@ -243,7 +244,7 @@ def render(
     """``draw_graph`` on a prepared Scene, with what a backprop frame adds: ``grads`` to show
     (by node index) instead of ``.grad``, the ``current`` node and its edges in red, ``done``
     nodes shaded, and a ``caption`` under the graph."""
-    import graphviz
+    graphviz = require("graphviz", "viz", "draw_graph")
 
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_graph(rankdir): must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
