@@ -14,6 +14,8 @@ import html
 import os
 import re
 import secrets
+import signal
+import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,6 +47,10 @@ ClusterKey = tuple[str, ...]  # ("layer 0", "neuron 3"), ("neuron 3",) or ("neur
 
 class GraphvizNotFoundError(RuntimeError):
     """Rendering needs Graphviz's ``dot`` program and it is not on ``PATH``."""
+
+
+class GraphvizFailedError(RuntimeError):
+    """Graphviz's ``dot`` failed or crashed (killed, out of memory) rendering a graph; the message says how big."""
 
 
 def fmt_number(x: float) -> str:
@@ -132,10 +138,14 @@ class Scene:
 
 
 class Graph:
-    """A drawn computation graph: shows as SVG in Jupyter; ``.source``, ``.digraph``, ``.save(path)``."""
+    """A drawn computation graph: shows as SVG in Jupyter; ``.source``, ``.digraph``, ``.save(path)``.
 
-    def __init__(self, digraph: graphviz.Digraph) -> None:
+    ``size`` says what was drawn, for error messages: (Values in the graph, nodes drawn, max_nodes).
+    """
+
+    def __init__(self, digraph: graphviz.Digraph, size: tuple[int, int, int] | None = None) -> None:
         self.digraph = digraph
+        self.size = size
         self._svg: str | None = None
 
     @property
@@ -151,6 +161,24 @@ class Graph:
             return self.digraph.pipe(format=format)
         except graphviz.ExecutableNotFound as e:
             raise GraphvizNotFoundError(INSTALL_HINT) from e
+        except graphviz.CalledProcessError as e:
+            raise GraphvizFailedError(self._failure(format, e.returncode, e.stderr)) from e
+
+    def _failure(self, format: str, returncode: int, stderr: bytes | None) -> str:
+        """Why ``dot`` failed, how big the graph is, and what to try instead."""
+        how = (
+            f"crashed ({signal.Signals(-returncode).name})" if returncode < 0 else f"failed (exit status {returncode})"
+        )
+        said = (stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        message = f"Graphviz's dot {how} rendering the graph to {format}"
+        if self.size is not None:
+            values, drawn, max_nodes = self.size
+            message += (
+                f": {values} Values drawn as {drawn} nodes (max_nodes={max_nodes}); a graph this large can exhaust"
+                f" dot's memory or stack: draw it with a smaller max_nodes (e.g. draw_graph(root, max_nodes=500),"
+                f" which collapses neurons and keeps the nodes nearest the root) or save it as .dot"
+            )
+        return message + (f". dot said: {said[-1]}" if said else "")
 
     def svg(self) -> str:
         """The SVG markup (rendered once, then cached), without the XML prolog."""
@@ -330,7 +358,7 @@ def render(
     label = [*notes, *caption.splitlines()]
     if label:
         dot.attr(label="<" + "<br/>".join(_escape(t) for t in label) + ">", labelloc="b", fontsize="12")
-    return Graph(dot)
+    return Graph(dot, size=(n, sum(len(nodes) for nodes in groups.values()), max_nodes))
 
 
 def _units(scene: Scene, cluster: dict[int, ClusterKey], max_nodes: int) -> tuple[list[str], list[str]]:
@@ -361,5 +389,6 @@ def _natural(key: ClusterKey | None) -> tuple[int, ...]:
 
 
 def _escape(text: str) -> str:
-    """Text made safe inside a Graphviz HTML-like label."""
-    return html.escape(text, quote=True)
+    """Text made safe inside a Graphviz HTML-like label; control characters shown as Python escapes (``\\x01``)."""
+    visible = "".join(repr(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
+    return html.escape(visible, quote=True)

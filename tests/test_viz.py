@@ -10,7 +10,7 @@ import time
 import pytest
 
 from autograd_core import Graph, GraphvizNotFoundError, Value, dot, draw_graph
-from autograd_core.viz import INSTALL_HINT
+from autograd_core.viz import INSTALL_HINT, GraphvizFailedError
 
 REQUIRE_GRAPHVIZ = bool(os.environ.get("AUTOGRAD_CORE_REQUIRE_GRAPHVIZ"))
 HAVE_DOT = shutil.which("dot") is not None
@@ -119,6 +119,41 @@ def test_tricky_labels_still_render() -> None:
     y.label = "out\\n{|}"
     svg = draw_graph(y).svg()
     assert "&lt;x&gt;" in svg and "a:b" in svg
+
+
+def test_control_characters_in_labels_are_shown_as_escapes() -> None:
+    y = Value(1.0, "a\x01b\x1b[0m") * Value(2.0, "tab\there")
+    y.label = "new\nline \ud800"
+    src = draw_graph(y).source
+    assert "<b>a\\x01b\\x1b[0m</b>" in src and "<b>tab\\there</b>" in src and "<b>new\\nline \\ud800</b>" in src
+    assert not any(ord(c) < 32 for c in src.replace("\n", "").replace("\t", ""))
+
+
+@needs_dot
+def test_control_characters_in_labels_still_render(tmp_path) -> None:
+    y = Value(1.0, "a\x01b") * Value(2.0, "\x7f")
+    y.label = "\ud800"  # a lone surrogate cannot even be encoded as UTF-8
+    svg = draw_graph(y).save(tmp_path / "g.svg").read_text()
+    assert "a\\x01b" in svg and "\\x7f" in svg and "\\ud800" in svg
+
+
+def test_dot_crashing_on_a_huge_graph_says_how_big_and_suggests_max_nodes(tmp_path, monkeypatch) -> None:
+    fake = tmp_path / "bin" / "dot"  # dies like dot on a 10,001-node chain (SIGSEGV after running out of stack)
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\ncat >/dev/null\necho 'Error: out of memory' >&2\nkill -SEGV $$\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    y = Value(0.5, "x")
+    for _ in range(1000):
+        y = y * 1.0001
+    graph = draw_graph(y, max_nodes=100_000)
+    message = r"crashed \(SIGSEGV\).* 1001 Values drawn as 2001 nodes \(max_nodes=100000\).*smaller max_nodes"
+    with pytest.raises(GraphvizFailedError, match=message + r".*dot said: Error: out of memory"):
+        graph.save(tmp_path / "chain.svg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin"]  # no file, not even half a one
+    fake.write_text("#!/bin/sh\ncat >/dev/null\nexit 3\n")
+    with pytest.raises(GraphvizFailedError, match=r"failed \(exit status 3\) rendering the graph to png"):
+        graph.pipe("png")
 
 
 def test_colours_mark_inputs_parameters_root_and_highlight() -> None:
