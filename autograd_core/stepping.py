@@ -113,8 +113,9 @@ class BackpropStepper:
 
     Creating it runs the whole backward pass (gradients accumulate, as with
     ``backward()``: call ``root.zero_grad()`` first for a fresh walk) and keeps the
-    ``steps``. ``frame(i)`` draws the graph as it is after step ``i``; ``widget()`` and
-    ``save_html(path)`` play the frames.
+    ``steps``. Steps are numbered from 1 for people and indexed from 0 in Python:
+    ``frame(i)`` is the graph after step i + 1 of n (``steps[i]``), captioned
+    "step i + 1 of n"; ``widget()`` and ``save_html(path)`` play the frames.
     """
 
     def __init__(self, root: Value, gradient: float = 1.0, **draw_options: Any) -> None:
@@ -132,7 +133,7 @@ class BackpropStepper:
         return len(self.steps)
 
     def grads_at(self, i: int) -> list[float]:
-        """Every node's grad (by topological index) right after step ``i``."""
+        """Every node's grad (by topological index) after step i + 1 (``steps[i]``)."""
         grads = [v.grad for v in self.scene.order]
         for j, g in self._start.items():
             grads[j] = g
@@ -143,12 +144,14 @@ class BackpropStepper:
         return grads
 
     def caption(self, i: int) -> str:
-        step = self.steps[self._check(i)]
-        head = f"step {i + 1}/{len(self.steps)}: {step.name}.grad = {fmt_number(step.upstream)} flows to its parents"
+        """``step i + 1 of n: …`` and the chain-rule lines of ``steps[i]``."""
+        i = self._check(i)
+        step = self.steps[i]
+        head = f"step {i + 1} of {len(self.steps)}: {step.name}.grad = {fmt_number(step.upstream)} flows to its parents"
         return f"{head}\n{step.formula}"
 
     def frame(self, i: int) -> Graph:
-        """The graph after step ``i``: its node and edges in red, finished nodes grey, the formulas below."""
+        """The graph after step i + 1 (``steps[i]``): its node and edges in red, finished nodes grey, the formulas below."""
         i = self._check(i)
         if i not in self._frames:
             index = self.scene.index
@@ -163,17 +166,18 @@ class BackpropStepper:
         return self._frames[i]
 
     def widget(self) -> Any:
-        """An ipywidgets player: a slider and a play button; each frame is rendered once, then cached."""
+        """An ipywidgets player: a play button and a slider over the step numbers 1..n (frame(step − 1));
+        each frame is rendered once, then cached."""
         widgets = require("ipywidgets", "notebooks", "BackpropStepper.widget")
 
-        last = max(len(self.steps) - 1, 0)
-        play = widgets.Play(min=0, max=last, interval=1500, description="play")
-        slider = widgets.IntSlider(min=0, max=last, description="step")
+        n = max(len(self.steps), 1)
+        play = widgets.Play(min=1, max=n, interval=1500, description="play")
+        slider = widgets.IntSlider(min=1, max=n, description="step")
         widgets.jslink((play, "value"), (slider, "value"))
         view = widgets.HTML()
 
         def show(change: Any = None) -> None:
-            view.value = self._frame_html(slider.value) if self.steps else "<p>the root is a leaf: no steps</p>"
+            view.value = self._frame_html(slider.value - 1) if self.steps else "<p>the root is a leaf: no steps</p>"
 
         slider.observe(show, names="value")
         show()

@@ -232,8 +232,10 @@ def test_frames_show_the_current_node_finished_nodes_and_grads_as_of_that_step()
 def test_stepper_caption_names_the_step_and_its_formulas() -> None:
     loss, _ = notes_neuron_loss()
     stepper = BackpropStepper(loss)
-    caption = stepper.caption(3)
-    assert caption.startswith("step 4/4: z.grad = ")
+    caption = stepper.caption(3)  # steps[3], the last: step 4 of 4
+    assert caption.startswith("step 4 of 4: z.grad = ")
+    assert stepper.caption(0).startswith("step 1 of 4: L.grad = 1.0 flows")  # frame(0): the graph after step 1
+    assert stepper.caption(-1) == caption
     assert "w1.grad += x1 · z.grad = 5.0 × " in caption and len(caption.splitlines()) == 6
 
 
@@ -243,10 +245,11 @@ def test_widget_slider_shows_each_frame() -> None:
     stepper = BackpropStepper(loss)
     box = stepper.widget()
     (play, slider), view = box.children[0].children, box.children[1]
-    assert slider.max == play.max == 3
+    assert (slider.min, slider.max) == (play.min, play.max) == (1, 4)  # step numbers, as the captions say
     first = view.value
-    slider.value = 3
-    assert view.value != first and "w1.grad += x1 · z.grad" in view.value
+    assert "step 1 of 4" in first
+    slider.value = 4
+    assert view.value != first and "step 4 of 4" in view.value and "w1.grad += x1 · z.grad" in view.value
     assert ("<svg" in view.value) == HAVE_DOT
 
 
