@@ -259,22 +259,82 @@ def test_inline_svg_shows_the_numbers() -> None:
 
 
 @needs_dot
-def test_a_2_16_16_1_mlp_renders_fast() -> None:
+def labelled_mlp(nin: int, widths: list[int]) -> Value:
+    """(MLP(x) − 1)² for an MLP with tanh hidden layers, labelled as nn labels it; backpropagated."""
     import random
 
     rng = random.Random(0)
-    x = [Value(0.3, "x1"), Value(-0.7, "x2")]
-    h = x
-    for layer, width in enumerate([16, 16, 1]):
+    h = [Value(0.1 * i - 0.3, f"x{i + 1}") for i in range(nin)]
+    for layer, width in enumerate(widths):
         outs = []
         for j in range(width):
             w = [Value(rng.uniform(-1, 1), f"layers.{layer}.neurons.{j}.w.{i}") for i in range(len(h))]
             b = Value(0.0, f"layers.{layer}.neurons.{j}.b")
             z = dot(w, h, b)
-            outs.append(z.tanh() if layer < 2 else z)
+            outs.append(z.tanh() if layer < len(widths) - 1 else z)
         h = outs
     loss = (h[0] - 1.0) ** 2
     loss.backward()
+    return loss
+
+
+def top_edges(svg: str) -> dict[str, float]:
+    """The y of the top edge of each drawn node and cluster, by its DOT name (SVG y grows downwards)."""
+    tops = {}
+    for name, shape in re.findall(
+        r'<g id="\w+" class="(?:node|cluster)[^"]*">\s*<title>(\w+)</title>\s*(<[^>]+>)', svg
+    ):
+        ys = re.findall(r"[-\d.]+,([-\d.]+)", shape) or re.findall(r'cy="([-\d.]+)"', shape)  # ellipses: the centre
+        tops[name] = min(float(y) for y in ys)
+    return tops
+
+
+@needs_dot
+def test_neurons_are_drawn_in_order_layer_by_layer_and_parameters_in_order_inside() -> None:
+    loss = labelled_mlp(2, [16, 16, 1])
+    graph = draw_graph(loss)
+    tops = top_edges(graph.svg())
+    for layer in (0, 1):
+        clusters = [f"cluster_layer{layer}_neuron{j}" for j in range(16)]
+        assert sorted(clusters, key=tops.__getitem__) == clusters  # neuron 0 at the top, then 1, 2, …
+    names = dict(re.findall(r"^\t+(n\d+) \[label=<<b>(\w+)</b>", graph.source, re.M))
+    body = re.search(r"subgraph cluster_layer1_neuron3 \{(.*?)\n\t\}", graph.source, re.S).group(1)
+    parameters = [n for n in re.findall(r"^\t\t(n\d+) \[", body, re.M) if names[n][0] in "wb"]
+    assert [names[n] for n in sorted(parameters, key=tops.__getitem__)] == [f"w{i}" for i in range(16)] + ["b"]
+
+
+@needs_dot
+def test_collapsed_neurons_are_listed_and_drawn_in_order_with_their_titles_inside() -> None:
+    loss = labelled_mlp(10, [64, 64, 1])
+    src = draw_graph(loss, max_nodes=500).source
+    listed = re.findall(r"^\t(c_layer\d+_neuron\d+) \[", src, re.M)
+    assert listed == [f"c_layer{i}_neuron{j}" for i, n in enumerate([64, 64, 1]) for j in range(n)]
+    svg = draw_graph(labelled_mlp(2, [16, 16, 1]), max_nodes=100).svg()  # small enough to render quickly
+    tops = top_edges(svg)
+    for layer in (0, 1):
+        units = [f"c_layer{layer}_neuron{j}" for j in range(16)]
+        assert sorted(units, key=tops.__getitem__) == units
+    for name, front, baseline in re.findall(
+        r'<title>(c_\w+)</title>.*?<polyline[^>]*points="[-\d.]+,([-\d.]+) .*?<text[^>]*y="([-\d.]+)"', svg, re.S
+    ):
+        assert float(baseline) - 0.8 * 11 > float(front) + 1, f"{name}: the title touches the box's top edge"
+
+
+@needs_dot
+def test_a_wide_graph_is_scaled_to_the_page_in_notebooks() -> None:
+    wide = draw_graph(labelled_mlp(2, [16, 16, 1]))
+    svg = wide._repr_mimebundle_()["image/svg+xml"]
+    width = float(re.match(r'<svg width="([\d.]+)pt"', wide.svg()).group(1))
+    assert width > 1000
+    assert (
+        svg.startswith(f'<svg width="100%" style="max-width: {width:g}pt"\n viewBox=') and " height=" not in svg[:200]
+    )
+    narrow = draw_graph(Value(1.0, "x") * 2)
+    assert narrow._repr_mimebundle_()["image/svg+xml"] == narrow.svg()  # small graphs keep their size
+
+
+def test_a_2_16_16_1_mlp_renders_fast() -> None:
+    loss = labelled_mlp(2, [16, 16, 1])
     t = time.perf_counter()
     g = draw_graph(loss)
     svg = g.svg()
