@@ -141,8 +141,7 @@ def venv_python_version() -> str:
 
 
 def task_test(args: list[str]) -> None:
-    """Lint, format check, the whole test suite (unit, property, notebooks, browser), and the engine and nn
-    tests on the other supported Pythons (nox; a missing one is skipped, or fails if AUTOGRAD_CORE_REQUIRE_PYTHONS)."""
+    """Lint, format check, the whole suite (with notebooks, browser); engine + nn tests on the other Pythons (nox)."""
     ensure_venv("dev")
     ensure_program("dot")
     ensure_program("chromium")
