@@ -6,13 +6,15 @@ Skips without Chromium, Playwright or Graphviz's ``dot``, unless AUTOGRAD_CORE_R
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
-from autograd_core import BackpropStepper, Value
+from autograd_core import BackpropStepper, Value, dot, draw_graph
 from autograd_core.viz import fmt_number
 
 CHROMIUM = "/usr/bin/chromium"
@@ -49,13 +51,18 @@ def page_file(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Path, Bac
     return stepper.save_html(tmp_path / "steps.html"), stepper
 
 
-def test_the_page_steps_with_buttons_and_arrow_keys_offline(page_file) -> None:
-    path, stepper = page_file
+def sync_playwright():
+    """Playwright's sync API with Debian's Chromium, or a skip (a failure in CI) when either is missing."""
     require("Chromium", Path(CHROMIUM).exists(), "AUTOGRAD_CORE_REQUIRE_BROWSER")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         require("the playwright package", False, "AUTOGRAD_CORE_REQUIRE_BROWSER")
+    return sync_playwright()
+
+
+def test_the_page_steps_with_buttons_and_arrow_keys_offline(page_file) -> None:
+    path, stepper = page_file
 
     requests: list[str] = []
     with sync_playwright() as p:
@@ -115,3 +122,42 @@ def test_the_page_steps_with_buttons_and_arrow_keys_offline(page_file) -> None:
         finally:
             browser.close()
     assert requests and all(url.startswith("file://") for url in requests), requests
+
+
+def test_a_wide_graph_fits_a_notebook_page_as_img_and_inline(tmp_path) -> None:
+    """Jupyter shows SVG in an <img> (JupyterLab, HTML export) or inline: a 2-16-16-1 MLP fits a 1,158 px page."""
+    require("Graphviz's `dot`", shutil.which("dot") is not None, "AUTOGRAD_CORE_REQUIRE_GRAPHVIZ")
+    x = [Value(0.5, "x1"), Value(-1.0, "x2")]
+    h = x
+    for layer, width in enumerate([16, 16, 1]):
+        h = [
+            dot([Value(0.1, f"layers.{layer}.neurons.{j}.w.{i}") for i in range(len(h))], h).tanh()
+            for j in range(width)
+        ]
+    svg = draw_graph(h[0])._repr_mimebundle_()["image/svg+xml"]
+    small = draw_graph(x[0] * 2)._repr_mimebundle_()["image/svg+xml"]
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    small_uri = "data:image/svg+xml;base64," + base64.b64encode(small.encode()).decode()
+    page_path = tmp_path / "notebook.html"
+    page_path.write_text(
+        f'<html><body style="margin:0"><div style="width:1158px"><img id="img" src="{uri}"><div id="inline">{svg}'
+        f'</div><div id="small">{small}</div><img id="small-img" src="{small_uri}"></div></body></html>'
+    )
+    view_box = [float(n) for n in re.search(r'viewBox="([^"]+)"', svg).group(1).split()]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(page_path.as_uri())
+            page.wait_for_function(
+                "document.getElementById('img').complete && document.getElementById('small-img').complete"
+            )
+            for selector in ("#img", "#inline svg"):
+                box = page.locator(selector).bounding_box()
+                assert box["width"] == pytest.approx(1158, abs=1), selector  # was about 2,500 px, cut off
+                assert box["height"] / box["width"] == pytest.approx(view_box[3] / view_box[2], rel=0.01)
+            small_width = float(re.search(r'width="([\d.]+)pt"', small).group(1))
+            for selector in ("#small svg", "#small-img"):  # a small graph keeps its own size
+                assert page.locator(selector).bounding_box()["width"] == pytest.approx(small_width * 4 / 3, abs=1)
+        finally:
+            browser.close()
