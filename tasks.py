@@ -1,15 +1,19 @@
 #!/usr/bin/env python3
 """Project tasks that set themselves up: ``python3 tasks.py demo|test|notebooks|bench``.
 
-Each task creates ``.venv`` and installs ``.[dev]`` into it when needed, and installs
-the system programs it uses (Graphviz's ``dot``; Chromium for the browser tests) with
-apt-get when they are missing and we run as root; otherwise it prints the one-line
-install hint. Standard library only: it runs before anything is installed.
+Each task creates ``.venv`` when needed and installs the package with the extras it
+needs (demo: ``nn,viz``; notebooks: ``notebooks``; test and bench: ``dev``). One
+``.venv`` serves every task: ``.venv/.installed`` records what is installed, so a later
+task installs only what is missing (and everything again when pyproject.toml changed).
+Tasks install the system programs they use (Graphviz's ``dot``; Chromium for the browser
+tests) with apt-get when they are missing and we run as root; otherwise they print the
+one-line install hint. Standard library only: it runs before anything is installed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -27,6 +31,7 @@ HINTS = {
     "chromium": "Chromium is missing (browser tests): apt-get install chromium",
 }
 APT_PACKAGES = {"dot": "graphviz", "chromium": "chromium"}
+SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")  # noxfile.py PYTHONS; the README says so
 
 
 def run(*cmd: str | Path, **kw: object) -> None:
@@ -55,10 +60,54 @@ def ensure_program(name: str) -> bool:
     return False
 
 
-def ensure_venv() -> None:
-    """Create .venv and install the package with its dev extra when pyproject.toml changed."""
-    digest = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if STAMP.exists() and STAMP.read_text() == digest and (BIN / "python").exists():
+EXTRAS_INCLUDE = {  # what each extra of pyproject.toml pulls in (tests/test_tasks.py checks it)
+    "viz": set(),
+    "testing": set(),
+    "nn": set(),
+    "notebooks": {"viz", "nn"},
+    "dev": {"viz", "testing", "nn", "notebooks"},
+}
+
+
+def pyproject_digest() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def read_stamp() -> dict[str, object]:
+    """``{"pyproject": sha256 of pyproject.toml, "extras": [...]}`` as the last install wrote it, or ``{}``."""
+    try:
+        stamp = json.loads(STAMP.read_text())
+    except (OSError, ValueError):
+        return {}
+    return stamp if isinstance(stamp, dict) and (BIN / "python").exists() else {}
+
+
+def stamped_extras(stamp: dict[str, object]) -> set[str]:
+    extras = stamp.get("extras")
+    return {e for e in extras if e in EXTRAS_INCLUDE} if isinstance(extras, list) else set()
+
+
+def installed_extras() -> set[str]:
+    """The extras .venv has for the current pyproject.toml, with every extra they include."""
+    stamp = read_stamp()
+    if stamp.get("pyproject") != pyproject_digest():
+        return set()
+    extras = stamped_extras(stamp)
+    return extras.union(*(EXTRAS_INCLUDE[e] for e in extras))
+
+
+def ensure_venv(*extras: str) -> None:
+    """Create .venv and install the package with ``extras`` (default: dev) unless the stamp says they are there.
+
+    A later call with other extras installs the union, so .venv only grows; a changed
+    pyproject.toml reinstalls what was installed before.
+    """
+    wanted = set(extras or ("dev",))
+    unknown = wanted - EXTRAS_INCLUDE.keys()
+    if unknown:
+        raise ValueError(f"ensure_venv: unknown extras {sorted(unknown)}; known: {', '.join(EXTRAS_INCLUDE)}")
+    have = installed_extras()
+    if wanted <= have:
         return
     if not (BIN / "python").exists():
         try:
@@ -68,21 +117,32 @@ def ensure_venv() -> None:
                 sys.exit("python3 -m venv does not work here: apt-get install python3-venv")
             apt_install("python3-venv")
             venv.create(VENV, with_pip=True, clear=True)
+    extras = sorted(wanted | stamped_extras(read_stamp()))  # what was there is installed again
     run(BIN / "python", "-m", "pip", "install", "-q", "--upgrade", "pip")
-    run(BIN / "python", "-m", "pip", "install", "-q", "-e", ".[dev]")
-    STAMP.write_text(digest)
+    run(BIN / "python", "-m", "pip", "install", "-q", "-e", f".[{','.join(extras)}]")
+    STAMP.write_text(json.dumps({"pyproject": pyproject_digest(), "extras": extras}))
 
 
 def task_demo(args: list[str]) -> None:
     """Train an MLP on the two moons (python3 tasks.py demo digits: the 8×8 digits); outputs go to out/."""
-    ensure_venv()
+    ensure_venv("nn", "viz")
     ensure_program("dot")
     run(BIN / "python", "-m", "nn.demo", *args)
 
 
+def venv_python_version() -> str:
+    out = subprocess.run(
+        [BIN / "python", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip()
+
+
 def task_test(args: list[str]) -> None:
-    """Lint, format check, and the whole test suite (unit, property, notebooks, browser)."""
-    ensure_venv()
+    """Lint, format check, the whole suite (with notebooks, browser); engine + nn tests on the other Pythons (nox)."""
+    ensure_venv("dev")
     ensure_program("dot")
     ensure_program("chromium")
     run(BIN / "ruff", "check", ".")
@@ -90,18 +150,23 @@ def task_test(args: list[str]) -> None:
     notebooks = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("*.ipynb"))
     nbmake = ["--nbmake", "--nbmake-timeout=300", *notebooks] if notebooks else []
     run(BIN / "pytest", "-n", "2", "tests", *nbmake, *args)
+    default = venv_python_version()
+    others = [v for v in SUPPORTED_PYTHONS if v != default]
+    print(f"Python {default} passed the whole suite; now the engine and nn tests on {', '.join(others)}", flush=True)
+    run(BIN / "nox", "--reuse-existing-virtualenvs", "--session", "tests", "--python", *others)
 
 
 def task_notebooks(args: list[str]) -> None:
     """Start JupyterLab on the course notebooks."""
-    ensure_venv()
+    ensure_venv("notebooks")
     ensure_program("dot")
-    run(BIN / "jupyter", "lab", "notebooks", *args)
+    root = ["--allow-root"] if is_root() else []  # Jupyter refuses to start as root without it
+    run(BIN / "jupyter", "lab", "notebooks", *root, *args)
 
 
 def task_bench(args: list[str]) -> None:
     """Run the benchmarks against micrograd (prints ms/step and ratios)."""
-    ensure_venv()
+    ensure_venv("dev")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         run(BIN / "python", script, *args)
 

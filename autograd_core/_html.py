@@ -1,14 +1,28 @@
 """The self-contained HTML page that plays backprop frames (``BackpropStepper.save_html``).
 
-One file, no network: the frames are inline SVG in a JSON block, the player is a few
-lines of JavaScript (previous / next / play buttons, a slider, the arrow keys).
+One file, no network. The graph is drawn once (one SVG); each frame is a small change
+to it, applied by a few lines of JavaScript: the current node (its box, op and edges in
+red), the grads that step changed, and the caption. Nodes of earlier steps are shaded
+grey. Previous / next / play buttons, a slider and the arrow keys move between frames.
+The data sit in a JSON block in which ``<``, ``>`` and ``&`` are ``\\u`` escapes, so no
+label can end the block or open an HTML comment.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TypedDict
+
+
+class Frame(TypedDict):
+    """One step: ``current`` is the DOT name of its node (``n7``), ``grads`` the grad texts it changed."""
+
+    current: str
+    grads: dict[str, str]
+    caption: str
+
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -22,6 +36,12 @@ _PAGE = """<!DOCTYPE html>
   #slider {{ flex: 1; max-width: 30em; }}
   #caption {{ background: #f3f4f6; padding: .6em .9em; border-radius: 6px; font-size: 1.05em; white-space: pre-wrap; }}
   #frame svg {{ max-width: 100%; height: auto; }}
+  #frame g.node.current > path, #frame g.node.current > polygon, #frame g.node.active > ellipse {{
+    stroke: #dc2626; stroke-width: 2.5px; }}
+  #frame g.edge.active > path {{ stroke: #dc2626; stroke-width: 2px; }}
+  #frame g.edge.active > polygon {{ stroke: #dc2626; fill: #dc2626; }}
+  #frame g.edge.active > text {{ fill: #dc2626; }}
+  #frame g.node.done > path, #frame g.node.done > polygon {{ fill: #d1d5db; }}
   .hint {{ color: #6b7280; font-size: .85em; }}
 </style>
 </head>
@@ -38,18 +58,45 @@ _PAGE = """<!DOCTYPE html>
 <div id="frame"></div>
 <p class="hint">Keys: ← → step, space plays. Red: the node backprop is passing through and its edges;
 grey: nodes already done; blue: inputs; amber: parameters; green: the root.</p>
-<script id="frames" type="application/json">{frames}</script>
+<script id="data" type="application/json">{data}</script>
 <script>
 (function () {{
-  const frames = JSON.parse(document.getElementById("frames").textContent);
+  const data = JSON.parse(document.getElementById("data").textContent);
+  const frames = data.frames;
   const $ = (id) => document.getElementById(id);
+  $("frame").innerHTML = data.svg;
+  const svg = $("frame").querySelector("svg");
+  const nodes = {{}}, gradText = {{}}, edgesInto = {{}};
+  for (const g of svg.querySelectorAll("g.node")) {{
+    const name = g.querySelector("title").textContent;
+    nodes[name] = g;
+    const t = Array.from(g.querySelectorAll("text")).find((t) => t.textContent.startsWith("grad "));
+    if (!t) continue;
+    const box = g.querySelector("path, polygon").getBBox();  // centre the grad line, whatever its length
+    t.setAttribute("text-anchor", "middle");
+    t.setAttribute("x", box.x + box.width / 2);
+    gradText[name] = t;
+  }}
+  for (const g of svg.querySelectorAll("g.edge")) {{
+    const head = g.querySelector("title").textContent.split("->")[1];
+    (edgesInto[head] = edgesInto[head] || []).push(g);
+  }}
   let i = 0, timer = null;
   function show(k) {{
     i = Math.max(0, Math.min(frames.length - 1, k));
-    $("frame").innerHTML = frames[i].svg;
+    for (const el of svg.querySelectorAll(".current, .active, .done")) el.classList.remove("current", "active", "done");
+    const grads = Object.assign({{}}, data.start);
+    for (let j = 0; j <= i; j++) Object.assign(grads, frames[j].grads);
+    for (const [name, t] of Object.entries(gradText)) t.textContent = "grad " + grads[name];
+    for (let j = 0; j < i; j++) if (nodes[frames[j].current]) nodes[frames[j].current].classList.add("done");
+    const cur = frames[i].current;
+    if (nodes[cur]) nodes[cur].classList.add("current");
+    for (const el of [nodes[cur + "op"], ...(edgesInto[cur + "op"] || []), ...(edgesInto[cur] || [])]) {{
+      if (el) el.classList.add("active");
+    }}
     $("caption").textContent = frames[i].caption;
     $("slider").value = i;
-    $("counter").textContent = (i + 1) + " / " + frames.length;
+    $("counter").textContent = (i + 1) + " of " + frames.length;
   }}
   function play() {{
     if (timer) {{ clearInterval(timer); timer = null; $("play").textContent = "▶ play"; return; }}
@@ -66,7 +113,6 @@ grey: nodes already done; blue: inputs; amber: parameters; green: the root.</p>
     if (e.key === "ArrowRight") show(i + 1);
     else if (e.key === "ArrowLeft") show(i - 1);
     else if (e.key === " ") {{ e.preventDefault(); play(); }}
-    else return;
   }});
   show(0);
 }})();
@@ -76,12 +122,17 @@ grey: nodes already done; blue: inputs; amber: parameters; green: the root.</p>
 """
 
 
-def player_page(title: str, frames: Sequence[tuple[str, str]], interval_ms: int = 1500) -> str:
-    """The page for ``frames``, a list of (SVG markup, caption text)."""
-    data = json.dumps([{"svg": svg, "caption": caption} for svg, caption in frames], ensure_ascii=False)
+def player_page(
+    title: str, svg: str, start: Mapping[str, str], frames: Sequence[Frame], interval_ms: int = 1500
+) -> str:
+    """The page: ``svg`` is the graph drawn once, ``start`` every node's grad text before the first step."""
+    data = {"svg": svg, "start": dict(start), "frames": list(frames)}
     return _PAGE.format(
-        title=html.escape(title),
-        last=len(frames) - 1,
-        frames=data.replace("</", "<\\/"),  # no "</script>" inside the JSON block
-        interval=int(interval_ms),
+        title=html.escape(title), last=len(frames) - 1, data=json_for_html(data), interval=int(interval_ms)
     )
+
+
+def json_for_html(data: object) -> str:
+    """JSON safe inside a ``<script>`` block: ``<``, ``>`` and ``&`` (only ever inside strings) as ``\\u`` escapes."""
+    text = json.dumps(data, ensure_ascii=False)
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")

@@ -28,12 +28,14 @@ from functools import reduce
 from operator import add
 from typing import Any, Union
 
-from hypothesis import strategies as st
-
 from autograd_core.engine import Value
 from autograd_core.engine import dot as value_dot
 from autograd_core.engine import vsum as value_sum
+from autograd_core.extras import require
 from autograd_core.gradcheck import GradcheckError, gradcheck
+
+require("hypothesis", "testing", "autograd_core.testing")  # or a message naming the extra
+from hypothesis import strategies as st  # noqa: E402
 
 Scalar = Union[Value, float]
 

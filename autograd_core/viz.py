@@ -14,11 +14,14 @@ import html
 import os
 import re
 import secrets
+import signal
+import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from autograd_core.engine import Value, topological_order
+from autograd_core.extras import require
 
 if TYPE_CHECKING:
     import graphviz
@@ -35,6 +38,7 @@ FILL = {  # the colour legend (also in the README)
     "other": "white",  # an intermediate result
     "done": "#d1d5db",  # grey (stepping): backward has finished this node
 }
+PAGE_WIDTH_PT = 720.0  # 960 px: a graph wider than this is scaled to the page width in notebooks
 HIGHLIGHT = "#dc2626"  # red outline: highlighted nodes; the current step and its edges
 ACTIVATIONS = frozenset({"tanh", "σ", "ReLU", "LeakyReLU", "softplus"})
 _PARAMETER = re.compile(r"(?:layers\.(\d+)\.)?(?:neurons\.(\d+)\.)?(?:w\.(\d+)|b)")
@@ -44,6 +48,10 @@ ClusterKey = tuple[str, ...]  # ("layer 0", "neuron 3"), ("neuron 3",) or ("neur
 
 class GraphvizNotFoundError(RuntimeError):
     """Rendering needs Graphviz's ``dot`` program and it is not on ``PATH``."""
+
+
+class GraphvizFailedError(RuntimeError):
+    """Graphviz's ``dot`` failed or crashed (killed, out of memory) rendering a graph; the message says how big."""
 
 
 def fmt_number(x: float) -> str:
@@ -131,10 +139,14 @@ class Scene:
 
 
 class Graph:
-    """A drawn computation graph: shows as SVG in Jupyter; ``.source``, ``.digraph``, ``.save(path)``."""
+    """A drawn computation graph: shows as SVG in Jupyter; ``.source``, ``.digraph``, ``.save(path)``.
 
-    def __init__(self, digraph: graphviz.Digraph) -> None:
+    ``size`` says what was drawn, for error messages: (Values in the graph, nodes drawn, max_nodes).
+    """
+
+    def __init__(self, digraph: graphviz.Digraph, size: tuple[int, int, int] | None = None) -> None:
         self.digraph = digraph
+        self.size = size
         self._svg: str | None = None
 
     @property
@@ -144,12 +156,30 @@ class Graph:
 
     def pipe(self, format: str) -> bytes:
         """The graph rendered by ``dot`` (``svg``, ``png``, ``pdf``); GraphvizNotFoundError if it is missing."""
-        import graphviz
+        graphviz = require("graphviz", "viz", "Graph.pipe")
 
         try:
             return self.digraph.pipe(format=format)
         except graphviz.ExecutableNotFound as e:
             raise GraphvizNotFoundError(INSTALL_HINT) from e
+        except graphviz.CalledProcessError as e:
+            raise GraphvizFailedError(self._failure(format, e.returncode, e.stderr)) from e
+
+    def _failure(self, format: str, returncode: int, stderr: bytes | None) -> str:
+        """Why ``dot`` failed, how big the graph is, and what to try instead."""
+        how = (
+            f"crashed ({signal.Signals(-returncode).name})" if returncode < 0 else f"failed (exit status {returncode})"
+        )
+        said = (stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        message = f"Graphviz's dot {how} rendering the graph to {format}"
+        if self.size is not None:
+            values, drawn, max_nodes = self.size
+            message += (
+                f": {values} Values drawn as {drawn} nodes (max_nodes={max_nodes}); a graph this large can exhaust"
+                f" dot's memory or stack: draw it with a smaller max_nodes (e.g. draw_graph(root, max_nodes=500),"
+                f" which collapses neurons and keeps the nodes nearest the root) or save it as .dot"
+            )
+        return message + (f". dot said: {said[-1]}" if said else "")
 
     def svg(self) -> str:
         """The SVG markup (rendered once, then cached), without the XML prolog."""
@@ -174,14 +204,27 @@ class Graph:
         return path
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        """SVG for Jupyter; without ``dot``, the DOT text and a one-line install hint."""
+        """SVG for Jupyter (a wide graph scaled to the page); without ``dot``, the DOT text and an install hint."""
         try:
-            return {"image/svg+xml": self.svg(), "text/plain": repr(self)}
+            return {"image/svg+xml": fit_to_page(self.svg()), "text/plain": repr(self)}
         except GraphvizNotFoundError:
             return {"text/plain": f"{INSTALL_HINT}\n{self.source}"}
 
     def __repr__(self) -> str:
         return f"<Graph: {self.source.count(' -> ')} edges; .source for the DOT text>"
+
+
+def fit_to_page(svg: str, wide_pt: float = PAGE_WIDTH_PT) -> str:
+    """``svg`` shown at most as wide as the page: wider than ``wide_pt``, its size becomes ``width="100%"``.
+
+    Jupyter shows SVG output in an ``<img>`` (JupyterLab, HTML export) or inline; neither
+    shrinks a 1,800 px graph to the page, so it is cut off. Without a height the viewBox keeps
+    the proportions; ``max-width`` keeps an inline graph from growing past its own size.
+    """
+    m = re.match(r'<svg width="([\d.]+)pt" height="[\d.]+pt"', svg)
+    if m is None or float(m.group(1)) <= wide_pt:
+        return svg
+    return f'<svg width="100%" style="max-width: {m.group(1)}pt"' + svg[m.end() :]
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -243,7 +286,7 @@ def render(
     """``draw_graph`` on a prepared Scene, with what a backprop frame adds: ``grads`` to show
     (by node index) instead of ``.grad``, the ``current`` node and its edges in red, ``done``
     nodes shaded, and a ``caption`` under the graph."""
-    import graphviz
+    graphviz = require("graphviz", "viz", "draw_graph")
 
     if rankdir not in ("LR", "RL", "TB", "BT"):
         raise ValueError(f"draw_graph(rankdir): must be 'LR', 'RL', 'TB' or 'BT', got {rankdir!r}")
@@ -260,7 +303,13 @@ def render(
 
     unit, notes = _units(scene, cluster, max_nodes)
 
-    dot = graphviz.Digraph("autograd", graph_attr={"rankdir": rankdir, "fontname": "Helvetica"})
+    # ordering=in: each node's inputs are placed in the order of its parents (w0 above w1, x1 above x2). With
+    # neurons, a low mclimit keeps dot from shuffling them: a dense layer's crossings cannot be avoided anyway,
+    # so the order given (layer by layer, neuron 0 first) is the one drawn.
+    graph_attr = {"rankdir": rankdir, "fontname": "Helvetica", "ordering": "in"}
+    if cluster:
+        graph_attr["mclimit"] = "0.01"
+    dot = graphviz.Digraph("autograd", graph_attr=graph_attr)
     dot.attr("node", fontname="Helvetica", fontsize="11")
     dot.attr("edge", fontname="Helvetica", fontsize="9")
     groups: dict[ClusterKey | None, list[tuple[str, dict[str, str]]]] = {}
@@ -287,14 +336,15 @@ def render(
             if i == current:
                 op.update(color=HIGHLIGHT, penwidth="2.5")
             add(cluster.get(i), f"n{i}op", **op)
-    for u, ms in members.items():
+    for u, ms in sorted(members.items(), key=lambda kv: (kv[0] != "hidden", _natural(cluster.get(kv[1][-1])))):
         out = ms[-1]
         if u == "hidden":
             text = f"<b>{len(ms)} more Values</b><br/>(not drawn)"
         else:
             text = f"<b>{_escape(' · '.join(cluster[out]))}</b><br/>{len(ms)} Values collapsed"
             text += f"<br/>out {_escape(scene.shorts[out])} = {fmt_number(order[out].data)}"
-        add(None, u, shape="box3d", style="filled", fillcolor="#f3f4f6", label=f"<{text}>")
+        # the margin keeps the bold title clear of box3d's slanted top edge
+        add(None, u, shape="box3d", style="filled", fillcolor="#f3f4f6", margin="0.15,0.1", label=f"<{text}>")
 
     for key, nodes in sorted(groups.items(), key=lambda kv: _natural(kv[0])):
         if key is None:
@@ -317,8 +367,11 @@ def render(
                     seen.add(edge)
                     dot.edge(*edge)
             continue
-        head = f"n{i}op"
-        for p, d in zip(v.parents, v.local_grads):
+        head, key = f"n{i}op", cluster.get(i)
+        # Edges from the op's own neuron first (w0, w1, …, b), then the inputs (x1, x2 or the previous layer's
+        # a's): with ordering=in, a neuron's box then holds its parameters in one block, in order.
+        edges = sorted(zip(v.parents, v.local_grads), key=lambda pd: cluster.get(scene.index[id(pd[0])]) != key)
+        for p, d in edges:
             tail = unit[scene.index[id(p)]]
             attrs = {"label": fmt_number(d)} if show_local_grads else {}
             if i == current:
@@ -329,7 +382,7 @@ def render(
     label = [*notes, *caption.splitlines()]
     if label:
         dot.attr(label="<" + "<br/>".join(_escape(t) for t in label) + ">", labelloc="b", fontsize="12")
-    return Graph(dot)
+    return Graph(dot, size=(n, sum(len(nodes) for nodes in groups.values()), max_nodes))
 
 
 def _units(scene: Scene, cluster: dict[int, ClusterKey], max_nodes: int) -> tuple[list[str], list[str]]:
@@ -360,5 +413,6 @@ def _natural(key: ClusterKey | None) -> tuple[int, ...]:
 
 
 def _escape(text: str) -> str:
-    """Text made safe inside a Graphviz HTML-like label."""
-    return html.escape(text, quote=True)
+    """Text made safe inside a Graphviz HTML-like label; control characters shown as Python escapes (``\\x01``)."""
+    visible = "".join(repr(c)[1:-1] if unicodedata.category(c) in ("Cc", "Cs") else c for c in text)
+    return html.escape(visible, quote=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
 import shutil
 import struct
+import time
 
 import pytest
 from hypothesis import given
@@ -14,7 +16,7 @@ from hypothesis import strategies as st
 
 from autograd_core import BackpropStepper, Value, backward_steps, dot, topological_order
 from autograd_core.testing import build, input_values, programs
-from autograd_core.viz import INSTALL_HINT
+from autograd_core.viz import INSTALL_HINT, fmt_number
 
 HAVE_DOT = shutil.which("dot") is not None
 if os.environ.get("AUTOGRAD_CORE_REQUIRE_GRAPHVIZ") and not HAVE_DOT:
@@ -232,8 +234,10 @@ def test_frames_show_the_current_node_finished_nodes_and_grads_as_of_that_step()
 def test_stepper_caption_names_the_step_and_its_formulas() -> None:
     loss, _ = notes_neuron_loss()
     stepper = BackpropStepper(loss)
-    caption = stepper.caption(3)
-    assert caption.startswith("step 4/4: z.grad = ")
+    caption = stepper.caption(3)  # steps[3], the last: step 4 of 4
+    assert caption.startswith("step 4 of 4: z.grad = ")
+    assert stepper.caption(0).startswith("step 1 of 4: L.grad = 1.0 flows")  # frame(0): the graph after step 1
+    assert stepper.caption(-1) == caption
     assert "w1.grad += x1 · z.grad = 5.0 × " in caption and len(caption.splitlines()) == 6
 
 
@@ -243,10 +247,11 @@ def test_widget_slider_shows_each_frame() -> None:
     stepper = BackpropStepper(loss)
     box = stepper.widget()
     (play, slider), view = box.children[0].children, box.children[1]
-    assert slider.max == play.max == 3
+    assert (slider.min, slider.max) == (play.min, play.max) == (1, 4)  # step numbers, as the captions say
     first = view.value
-    slider.value = 3
-    assert view.value != first and "w1.grad += x1 · z.grad" in view.value
+    assert "step 1 of 4" in first
+    slider.value = 4
+    assert view.value != first and "step 4 of 4" in view.value and "w1.grad += x1 · z.grad" in view.value
     assert ("<svg" in view.value) == HAVE_DOT
 
 
@@ -258,12 +263,20 @@ def test_widget_without_dot_shows_the_install_hint(monkeypatch) -> None:
     assert "apt-get install graphviz" in view.value and "digraph" in view.value
 
 
+def page_data(page: str) -> dict:
+    """The JSON block of a save_html page."""
+    (block,) = re.findall(r'<script id="data" type="application/json">(.*?)</script>', page, re.S)
+    return json.loads(block)
+
+
 @needs_dot
 def test_save_html_is_one_offline_page(tmp_path) -> None:
     stepper = BackpropStepper(mlp_like())
     path = stepper.save_html(tmp_path / "steps.html")
     page = path.read_text()
-    assert page.count("<svg") == len(stepper)
+    data = page_data(page)
+    assert data["svg"].startswith("<svg") and data["svg"].count("<svg") == 1  # the graph is drawn once
+    assert [f["caption"] for f in data["frames"]] == [stepper.caption(i) for i in range(len(stepper))]
     assert re.findall(r"""(?:src|href)=["']?https?:""", page) == []
     assert "<script src" not in page and "<link" not in page
     assert "DOCTYPE svg" not in page  # the SVG prolog (a DTD URL) is stripped
@@ -272,6 +285,45 @@ def test_save_html_is_one_offline_page(tmp_path) -> None:
     with pytest.raises(ValueError, match=r"suffix must be \.html.*'\.svg'"):
         stepper.save_html(tmp_path / "steps.svg")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["steps.html"]
+
+
+@needs_dot
+def test_save_html_frames_are_the_grads_each_step_changed(tmp_path) -> None:
+    stepper = BackpropStepper(notes_neuron_loss()[0])
+    data = page_data(stepper.save_html(tmp_path / "steps.html").read_text())
+    index, names = stepper.scene.index, stepper.scene.names
+    shown = dict(data["start"])
+    for i, (frame, step) in enumerate(zip(data["frames"], stepper.steps)):
+        assert frame["current"] == f"n{index[id(step.node)]}"
+        assert set(frame["grads"]) == {f"n{index[id(u.parent)]}" for u in step.updates}
+        shown.update(frame["grads"])
+        assert shown == {f"n{k}": fmt_number(g) for k, g in enumerate(stepper.grads_at(i))}, names
+
+
+@needs_dot
+def test_save_html_escapes_labels_that_would_end_the_data_block(tmp_path) -> None:
+    x = Value(2.0, "<!--<script>")
+    y = x * Value(3.0, "</script><b>&amp;")
+    y.label = "y"
+    stepper = BackpropStepper(y)
+    page = stepper.save_html(tmp_path / "steps.html").read_text()
+    assert page.count("<script") == 2 and page.count("</script>") == 2 and "<!--" not in page.split("<body>")[1]
+    data = page_data(page)
+    assert "<!--<script>" in data["frames"][0]["caption"] and "</script><b>&amp;" in data["frames"][0]["caption"]
+
+
+@needs_dot
+def test_save_html_of_a_2_16_16_1_mlp_is_small_and_fast(tmp_path) -> None:
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [16, 16, 1], seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    t = time.perf_counter()
+    stepper = BackpropStepper(loss)
+    path = stepper.save_html(tmp_path / "steps.html")
+    seconds = time.perf_counter() - t
+    assert len(stepper) == 67
+    assert path.stat().st_size < 5_000_000 and seconds < 6  # it was 51 MB and about 8 s with an SVG per frame
+    assert len(page_data(path.read_text())["frames"]) == 67
 
 
 def test_a_real_nn_mlp_steps_like_backward() -> None:

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from autograd_core import Graph, GraphvizNotFoundError, Value, dot, draw_graph
-from autograd_core.viz import INSTALL_HINT
+from autograd_core.viz import INSTALL_HINT, GraphvizFailedError
 
 REQUIRE_GRAPHVIZ = bool(os.environ.get("AUTOGRAD_CORE_REQUIRE_GRAPHVIZ"))
 HAVE_DOT = shutil.which("dot") is not None
@@ -121,6 +121,41 @@ def test_tricky_labels_still_render() -> None:
     assert "&lt;x&gt;" in svg and "a:b" in svg
 
 
+def test_control_characters_in_labels_are_shown_as_escapes() -> None:
+    y = Value(1.0, "a\x01b\x1b[0m") * Value(2.0, "tab\there")
+    y.label = "new\nline \ud800"
+    src = draw_graph(y).source
+    assert "<b>a\\x01b\\x1b[0m</b>" in src and "<b>tab\\there</b>" in src and "<b>new\\nline \\ud800</b>" in src
+    assert not any(ord(c) < 32 for c in src.replace("\n", "").replace("\t", ""))
+
+
+@needs_dot
+def test_control_characters_in_labels_still_render(tmp_path) -> None:
+    y = Value(1.0, "a\x01b") * Value(2.0, "\x7f")
+    y.label = "\ud800"  # a lone surrogate cannot even be encoded as UTF-8
+    svg = draw_graph(y).save(tmp_path / "g.svg").read_text()
+    assert "a\\x01b" in svg and "\\x7f" in svg and "\\ud800" in svg
+
+
+def test_dot_crashing_on_a_huge_graph_says_how_big_and_suggests_max_nodes(tmp_path, monkeypatch) -> None:
+    fake = tmp_path / "bin" / "dot"  # dies like dot on a 10,001-node chain (SIGSEGV after running out of stack)
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\ncat >/dev/null\necho 'Error: out of memory' >&2\nkill -SEGV $$\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    y = Value(0.5, "x")
+    for _ in range(1000):
+        y = y * 1.0001
+    graph = draw_graph(y, max_nodes=100_000)
+    message = r"crashed \(SIGSEGV\).* 1001 Values drawn as 2001 nodes \(max_nodes=100000\).*smaller max_nodes"
+    with pytest.raises(GraphvizFailedError, match=message + r".*dot said: Error: out of memory"):
+        graph.save(tmp_path / "chain.svg")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin"]  # no file, not even half a one
+    fake.write_text("#!/bin/sh\ncat >/dev/null\nexit 3\n")
+    with pytest.raises(GraphvizFailedError, match=r"failed \(exit status 3\) rendering the graph to png"):
+        graph.pipe("png")
+
+
 def test_colours_mark_inputs_parameters_root_and_highlight() -> None:
     loss, (x1, _) = hand_labelled_layer()
     src = draw_graph(loss, highlight=[x1]).source
@@ -224,22 +259,82 @@ def test_inline_svg_shows_the_numbers() -> None:
 
 
 @needs_dot
-def test_a_2_16_16_1_mlp_renders_fast() -> None:
+def labelled_mlp(nin: int, widths: list[int]) -> Value:
+    """(MLP(x) − 1)² for an MLP with tanh hidden layers, labelled as nn labels it; backpropagated."""
     import random
 
     rng = random.Random(0)
-    x = [Value(0.3, "x1"), Value(-0.7, "x2")]
-    h = x
-    for layer, width in enumerate([16, 16, 1]):
+    h = [Value(0.1 * i - 0.3, f"x{i + 1}") for i in range(nin)]
+    for layer, width in enumerate(widths):
         outs = []
         for j in range(width):
             w = [Value(rng.uniform(-1, 1), f"layers.{layer}.neurons.{j}.w.{i}") for i in range(len(h))]
             b = Value(0.0, f"layers.{layer}.neurons.{j}.b")
             z = dot(w, h, b)
-            outs.append(z.tanh() if layer < 2 else z)
+            outs.append(z.tanh() if layer < len(widths) - 1 else z)
         h = outs
     loss = (h[0] - 1.0) ** 2
     loss.backward()
+    return loss
+
+
+def top_edges(svg: str) -> dict[str, float]:
+    """The y of the top edge of each drawn node and cluster, by its DOT name (SVG y grows downwards)."""
+    tops = {}
+    for name, shape in re.findall(
+        r'<g id="\w+" class="(?:node|cluster)[^"]*">\s*<title>(\w+)</title>\s*(<[^>]+>)', svg
+    ):
+        ys = re.findall(r"[-\d.]+,([-\d.]+)", shape) or re.findall(r'cy="([-\d.]+)"', shape)  # ellipses: the centre
+        tops[name] = min(float(y) for y in ys)
+    return tops
+
+
+@needs_dot
+def test_neurons_are_drawn_in_order_layer_by_layer_and_parameters_in_order_inside() -> None:
+    loss = labelled_mlp(2, [16, 16, 1])
+    graph = draw_graph(loss)
+    tops = top_edges(graph.svg())
+    for layer in (0, 1):
+        clusters = [f"cluster_layer{layer}_neuron{j}" for j in range(16)]
+        assert sorted(clusters, key=tops.__getitem__) == clusters  # neuron 0 at the top, then 1, 2, …
+    names = dict(re.findall(r"^\t+(n\d+) \[label=<<b>(\w+)</b>", graph.source, re.M))
+    body = re.search(r"subgraph cluster_layer1_neuron3 \{(.*?)\n\t\}", graph.source, re.S).group(1)
+    parameters = [n for n in re.findall(r"^\t\t(n\d+) \[", body, re.M) if names[n][0] in "wb"]
+    assert [names[n] for n in sorted(parameters, key=tops.__getitem__)] == [f"w{i}" for i in range(16)] + ["b"]
+
+
+@needs_dot
+def test_collapsed_neurons_are_listed_and_drawn_in_order_with_their_titles_inside() -> None:
+    loss = labelled_mlp(10, [64, 64, 1])
+    src = draw_graph(loss, max_nodes=500).source
+    listed = re.findall(r"^\t(c_layer\d+_neuron\d+) \[", src, re.M)
+    assert listed == [f"c_layer{i}_neuron{j}" for i, n in enumerate([64, 64, 1]) for j in range(n)]
+    svg = draw_graph(labelled_mlp(2, [16, 16, 1]), max_nodes=100).svg()  # small enough to render quickly
+    tops = top_edges(svg)
+    for layer in (0, 1):
+        units = [f"c_layer{layer}_neuron{j}" for j in range(16)]
+        assert sorted(units, key=tops.__getitem__) == units
+    for name, front, baseline in re.findall(
+        r'<title>(c_\w+)</title>.*?<polyline[^>]*points="[-\d.]+,([-\d.]+) .*?<text[^>]*y="([-\d.]+)"', svg, re.S
+    ):
+        assert float(baseline) - 0.8 * 11 > float(front) + 1, f"{name}: the title touches the box's top edge"
+
+
+@needs_dot
+def test_a_wide_graph_is_scaled_to_the_page_in_notebooks() -> None:
+    wide = draw_graph(labelled_mlp(2, [16, 16, 1]))
+    svg = wide._repr_mimebundle_()["image/svg+xml"]
+    width = float(re.match(r'<svg width="([\d.]+)pt"', wide.svg()).group(1))
+    assert width > 1000
+    assert (
+        svg.startswith(f'<svg width="100%" style="max-width: {width:g}pt"\n viewBox=') and " height=" not in svg[:200]
+    )
+    narrow = draw_graph(Value(1.0, "x") * 2)
+    assert narrow._repr_mimebundle_()["image/svg+xml"] == narrow.svg()  # small graphs keep their size
+
+
+def test_a_2_16_16_1_mlp_renders_fast() -> None:
+    loss = labelled_mlp(2, [16, 16, 1])
     t = time.perf_counter()
     g = draw_graph(loss)
     svg = g.svg()
