@@ -22,6 +22,8 @@ ENGINE_AND_NN = [  # everything but drawing, stepping, notebooks and the browser
     "tests/test_errors.py",
     "tests/test_backward.py",
     "tests/test_gradcheck.py",
+    "tests/test_higher_order.py",
+    "tests/test_compiled.py",
     "tests/test_properties.py",
     "tests/test_nn_*.py",
 ]

@@ -141,12 +141,13 @@ def venv_python_version() -> str:
 
 
 def task_test(args: list[str]) -> None:
-    """Lint, format check, the whole suite (with notebooks, browser); engine + nn tests on the other Pythons (nox)."""
+    """Lint, format, mypy, the whole suite (with notebooks, browser); engine + nn tests on the other Pythons (nox)."""
     ensure_venv("dev")
     ensure_program("dot")
     ensure_program("chromium")
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
+    run(BIN / "mypy")  # autograd_core and nn, configured in pyproject.toml
     notebooks = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "notebooks").glob("*.ipynb"))
     nbmake = ["--nbmake", "--nbmake-timeout=300", *notebooks] if notebooks else []
     run(BIN / "pytest", "-n", "2", "tests", *nbmake, *args)

@@ -18,7 +18,7 @@ from autograd_core.engine import (
 from autograd_core.functional import grad, hessian, jvp, value_and_grad
 from autograd_core.gradcheck import GradcheckError, NonDifferentiablePointError, gradcheck, numerical_grad
 from autograd_core.stepping import BackpropStepper, BackwardStep, ParentUpdate, backward_steps
-from autograd_core.viz import Graph, GraphvizNotFoundError, draw_graph
+from autograd_core.viz import Graph, GraphvizFailedError, GraphvizNotFoundError, draw_graph
 
 __all__ = [
     "BackpropStepper",
@@ -27,6 +27,7 @@ __all__ = [
     "GradcheckError",
     "Graph",
     "GraphDependsOnDataError",
+    "GraphvizFailedError",
     "GraphvizNotFoundError",
     "NonDifferentiablePointError",
     "Op",

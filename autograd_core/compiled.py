@@ -162,8 +162,8 @@ class CompiledBatch:
                 g.weights += group.weights
                 g.bias += group.bias
             else:
-                for pos, r in enumerate(group.operands):
-                    g.operands[pos] += r
+                for refs, more in zip(g.operands, group.operands):
+                    refs += more
         # by level: every group runs after the groups its operands come from
         self._groups = [g for _, g in sorted(((k[0], i), g) for i, (k, g) in enumerate(groups.items()))]
         for g in self._groups:

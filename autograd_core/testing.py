@@ -178,7 +178,7 @@ def kink_margin(program: Program, inputs: Sequence[float]) -> float:
     Near 0 those ops have no derivative; ``input_values`` skips draws within ``KINK_MARGIN``.
     """
     nodes = evaluate(program, [float(x) for x in inputs])
-    return min((abs(nodes[op.args[0]]) for op in program.ops if _KIND[op.kind].kink), default=math.inf)
+    return min((abs(float(nodes[op.args[0]])) for op in program.ops if _KIND[op.kind].kink), default=math.inf)
 
 
 # ----------------------------------------------------------------- strategies

@@ -117,11 +117,11 @@ class Scene:
             if v.is_leaf:
                 continue
             parents = [self.index[id(p)] for p in v.parents]
-            key = next((keys[j] for j in parents if j in self.parameters), None)
-            if key is None and len(parents) > 1 and all(j in z_nodes and keys[j] == keys[parents[0]] for j in parents):
-                key = keys[parents[0]]  # z = w1·x1 + w2·x2 + b built from several ops
-            if key is not None:
-                keys[i] = key
+            found = next((keys[j] for j in parents if j in self.parameters), None)
+            if found is None and len(parents) > 1 and all(j in z_nodes and keys[j] == keys[parents[0]] for j in parents):
+                found = keys[parents[0]]  # z = w1·x1 + w2·x2 + b built from several ops
+            if found is not None:
+                keys[i] = found
                 z_nodes.add(i)
             elif len(parents) == 1 and parents[0] in z_nodes and v.op in ACTIVATIONS:
                 keys[i] = keys[parents[0]]

@@ -12,7 +12,7 @@ momentum buffers) into the model's Values and the optimiser.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from autograd_core import Value, compile_batch
 from autograd_core.extras import require
@@ -48,7 +48,8 @@ class CompiledTraining:
         self.model = model
         self.penalty = penalty
         self.optimizer = optimizer
-        self.compiled = compile_batch(lambda *x: model(list(x)), self.params, X[:: max(1, len(X) // 3)] or X)
+        forward = cast(Callable[[list[Value]], Any], model)  # a Module subclass with __call__
+        self.compiled = compile_batch(lambda *x: forward(list(x)), self.params, X)
         index = {id(p): j for j, p in enumerate(self.params)}
         self.groups: list[tuple[Any, float, float, float]] = []
         for g in optimizer.param_groups:
