@@ -118,7 +118,8 @@ class Scene:
                 continue
             parents = [self.index[id(p)] for p in v.parents]
             found = next((keys[j] for j in parents if j in self.parameters), None)
-            if found is None and len(parents) > 1 and all(j in z_nodes and keys[j] == keys[parents[0]] for j in parents):
+            same = len(parents) > 1 and all(j in z_nodes and keys[j] == keys[parents[0]] for j in parents)
+            if found is None and same:
                 found = keys[parents[0]]  # z = w1·x1 + w2·x2 + b built from several ops
             if found is not None:
                 keys[i] = found
