@@ -44,6 +44,11 @@ class _Group:
     bias: Any = None  # matmul: parameter index per node, or None
     offsets: list[float] = field(default_factory=list)  # nary dot: constant terms
     saved: Any = None  # local derivatives of the last forward pass
+    out_index: Any = None  # the output columns as a slice (adjacent) or an index array
+    operand_index: list[Any] = field(default_factory=list)  # the same per operand, None if it reads parameters
+    unique_weights: bool = True
+    needs_grad: list[bool] = field(default_factory=list)  # per operand: False when it reads only data
+    unique: list[bool] = field(default_factory=list)  # per operand: its node columns are all different
 
 
 def _trace(f: Callable[..., Any], example: Sequence[float]) -> tuple[list[Value], list[Value], list[Value]]:
@@ -90,6 +95,17 @@ def _describe(sig: list[Any], order: list[Value], k: int) -> str:
         return "the outputs differ"
     v = order[k]
     return f"node {k} ({v.label or v.op or 'a leaf'} = {v.data:.6g}) is {sig[k]!r}"
+
+
+def _index(np: Any, cols: list[int]) -> Any:
+    """``slice(a, b)`` for adjacent ascending columns (a view, no copy), else an index array."""
+    if cols and cols == list(range(cols[0], cols[0] + len(cols))):
+        return slice(cols[0], cols[0] + len(cols))
+    return np.array(cols, dtype=np.intp)
+
+
+def _is_unique(index: Any) -> bool:
+    return isinstance(index, slice) or len(set(index.tolist())) == len(index)
 
 
 class CompiledBatch:
@@ -166,10 +182,37 @@ class CompiledBatch:
                     refs += more
         # by level: every group runs after the groups its operands come from
         self._groups = [g for _, g in sorted(((k[0], i), g) for i, (k, g) in enumerate(groups.items()))]
+        self._renumber()
+
+    def _renumber(self) -> None:
+        """Give each group's outputs a block of adjacent columns, so a layer is a slice of the array."""
+        np = self.np
+        new: dict[int, int] = {}
+        for c in [*self._input_cols.tolist(), *(c for c, _ in self._constants)]:
+            new[c] = len(new)
+        data = set(range(len(new)))  # the input and constant columns: no gradient needed
         for g in self._groups:
+            for c in g.out:
+                new[c] = len(new)
+        self._input_cols = np.array([new[c] for c in self._input_cols.tolist()], dtype=np.intp)
+        self._constants = [(new[c], x) for c, x in self._constants]
+        self._outputs = [(kind, new[i] if kind == "v" else i) for kind, i in self._outputs]
+        out_cols = [i for kind, i in self._outputs if kind == "v"]
+        self._output_index = _index(np, out_cols) if len(out_cols) == len(self._outputs) else None
+        for g in self._groups:
+            g.out = [new[c] for c in g.out]
+            g.operands = [[(kind, new[i] if kind == "v" else i) for kind, i in refs] for refs in g.operands]
+            g.out_index = _index(np, g.out)
+            g.operand_index = [
+                _index(np, [i for _, i in refs]) if all(kind == "v" for kind, _ in refs) else None
+                for refs in g.operands
+            ]
+            g.needs_grad = [any(kind == "p" or i not in data for kind, i in refs) for refs in g.operands]
+            g.unique = [index is not None and _is_unique(index) for index in g.operand_index]
             if g.kind == "matmul":
                 g.weights = np.array(g.weights, dtype=np.intp)
                 g.bias = np.array(g.bias, dtype=np.intp) if all(b is not None for b in g.bias) else None
+                g.unique_weights = len(set(g.weights.ravel().tolist())) == g.weights.size
 
     def _place(
         self,
@@ -220,11 +263,11 @@ class CompiledBatch:
         for p, x in zip(self.params, self.values.tolist()):
             p.data = x
 
-    def _gather(self, V: Any, refs: list[Ref]) -> Any:
-        np = self.np
-        if all(kind == "v" for kind, _ in refs):
-            return V[:, [i for _, i in refs]]
-        out = np.empty((V.shape[0], len(refs)))
+    def _gather(self, V: Any, refs: list[Ref], index: Any) -> Any:
+        """The operand columns of a group: a slice or a take of V, with parameters broadcast."""
+        if index is not None:
+            return V[:, index]
+        out = self.np.empty((V.shape[0], len(refs)))
         for pos, (kind, i) in enumerate(refs):
             out[:, pos] = V[:, i] if kind == "v" else self.values[i]
         return out
@@ -241,28 +284,27 @@ class CompiledBatch:
             V[:, c] = x
         P = self.values
         for g in self._groups:
-            if g.kind == "matmul":
-                Xin = V[:, [i for _, i in g.operands[0]]]
+            if g.kind == "matmul":  # Z = X·Wᵀ + b for the layer's neurons at once
+                Xin = self._gather(V, g.operands[0], g.operand_index[0])
                 Z = Xin @ P[g.weights].T
                 if g.bias is not None:
                     Z += P[g.bias]
-                V[:, g.out] = Z
+                V[:, g.out_index] = Z
                 g.saved = Xin
-            elif g.kind == "elementwise":
+            elif g.kind == "elementwise":  # the op's array rule on every node of the group
                 n_ops = len(g.operands)
-                a = self._gather(V, g.operands[0])
-                b = self._gather(V, g.operands[1]) if n_ops == 2 else g.constant
+                a = self._gather(V, g.operands[0], g.operand_index[0])
+                b = self._gather(V, g.operands[1], g.operand_index[1]) if n_ops == 2 else g.constant
                 out, grads = g.op.vectorised(np, a, b)  # type: ignore[misc]
-                V[:, g.out] = out
-                g.saved = [np.broadcast_to(d, a.shape) if not np.isscalar(d) else d for d in grads[:n_ops]]
-            else:
-                cols = [self._gather(V, r)[:, 0] for r in g.operands]
-                node_stub = _Stub(g.constant)
-                out, grads = g.op.vectorised(np, cols, node_stub)  # type: ignore[misc]
-                V[:, g.out[0]] = out + (g.offsets[0] if g.offsets else 0.0)
+                V[:, g.out_index] = out
+                g.saved = grads[:n_ops]
+            else:  # one n-ary node
+                cols = [self._gather(V, refs, None)[:, 0] for refs in g.operands]
+                out, grads = g.op.vectorised(np, cols, g.constant)  # type: ignore[misc]
+                V[:, g.out[0]] = out + g.offsets[0] if g.offsets else out
                 g.saved = grads
         self._V = V
-        return np.stack([V[:, i] if kind == "v" else np.full(V.shape[0], P[i]) for kind, i in self._outputs], axis=1)
+        return self._gather(V, self._outputs, self._output_index)
 
     def backward(self, d_outputs: Any) -> Any:
         """∂C/∂p for every parameter, given ∂C/∂output for every example of the last ``forward``."""
@@ -278,26 +320,37 @@ class CompiledBatch:
                 dP[i] += dO[:, pos].sum()
         P = self.values
         for g in reversed(self._groups):
-            if g.kind == "matmul":
-                dZ = G[:, g.out]
-                x_cols = [i for _, i in g.operands[0]]
-                np.add.at(G, (slice(None), x_cols), dZ @ P[g.weights])
-                np.add.at(dP, g.weights, dZ.T @ g.saved)
+            upstream = G[:, g.out_index] if g.kind != "nary" else G[:, g.out[0] : g.out[0] + 1]
+            if g.kind == "matmul":  # ∂C/∂X = ∂C/∂Z·W, ∂C/∂W = ∂C/∂Zᵀ·X, ∂C/∂b = Σ ∂C/∂Z
+                if g.needs_grad[0]:
+                    self._scatter(G, dP, g.operands[0], g.operand_index[0], g.unique[0], upstream @ P[g.weights])
+                dW = upstream.T @ g.saved
+                if g.unique_weights:
+                    dP[g.weights] += dW
+                else:
+                    np.add.at(dP, g.weights, dW)
                 if g.bias is not None:
-                    np.add.at(dP, g.bias, dZ.sum(axis=0))
+                    np.add.at(dP, g.bias, upstream.sum(axis=0))
             elif g.kind == "elementwise":
-                upstream = G[:, g.out]
-                for refs, d in zip(g.operands, g.saved):
-                    self._scatter(G, dP, refs, d * upstream)
+                for refs, index, unique, needed, d in zip(g.operands, g.operand_index, g.unique, g.needs_grad, g.saved):
+                    if needed:
+                        self._scatter(G, dP, refs, index, unique, d * upstream)
             else:
-                upstream = G[:, g.out[0]]
-                for refs, d in zip(g.operands, g.saved):
-                    self._scatter(G, dP, refs, (d * upstream)[:, None] if np.ndim(d * upstream) else d * upstream)
+                for refs, needed, d in zip(g.operands, g.needs_grad, g.saved):
+                    if needed:
+                        self._scatter(G, dP, refs, None, False, (d * upstream[:, 0])[:, None])
         return dP
 
-    def _scatter(self, G: Any, dP: Any, refs: list[Ref], contribution: Any) -> None:
+    def _scatter(self, G: Any, dP: Any, refs: list[Ref], index: Any, unique: bool, contribution: Any) -> None:
+        """Add each operand's ∂C/∂operand into G (nodes) or dP (parameters, summed over the batch)."""
         np = self.np
+        if unique:  # adjacent or different node columns: a plain +=
+            G[:, index] += contribution
+            return
         contribution = np.broadcast_to(contribution, (G.shape[0], len(refs)))
+        if index is not None:  # nodes, some more than once (a + a)
+            np.add.at(G, (slice(None), index), contribution)
+            return
         v_pos = [pos for pos, (kind, _) in enumerate(refs) if kind == "v"]
         if v_pos:
             np.add.at(G, (slice(None), [refs[pos][1] for pos in v_pos]), contribution[:, v_pos])
@@ -312,13 +365,6 @@ class CompiledBatch:
         F = self.forward(data)[:, 0]
         n = F.shape[0]
         return float(F.mean()), self.backward(self.np.full(n, 1.0 / n))
-
-
-class _Stub:
-    """What an n-ary op's vectorised rule reads of its node: ``parts(node)[2]`` is the constant."""
-
-    def __init__(self, constant: Any) -> None:
-        self.constant = constant
 
 
 def compile_batch(

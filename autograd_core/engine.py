@@ -795,9 +795,14 @@ def _dot_grads(out: Value) -> tuple[Derivative, ...]:
     return (*parents[k : 2 * k], *parents[:k], *grads[2 * k :])
 
 
-def _dot_vectorised(np: Any, parents: list[Any], node: Value) -> tuple[Any, tuple[Any, ...]]:
-    """z = Σ wᵢxᵢ over the k leading pairs + Σ cⱼpⱼ over parents with a constant partner (or 1 for b)."""
-    k, consts = parts(node)[2]
+def _dot_vectorised(
+    np: Any, parents: list[Any], constant: tuple[int, tuple[float, ...]]
+) -> tuple[Any, tuple[Any, ...]]:
+    """z = Σ wᵢxᵢ over the k leading pairs + Σ cⱼpⱼ over parents with a constant partner (or 1 for b).
+
+    ``constant`` is ``parts(node)[2]``: k and the constant partners.
+    """
+    k, consts = constant
     z = sum(parents[i] * parents[k + i] for i in range(k)) + sum(c * p for c, p in zip(consts, parents[2 * k :]))
     return z, (*parents[k : 2 * k], *parents[:k], *consts)
 
