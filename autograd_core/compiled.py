@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd_core.engine import DOT, Op, Value, parts, topological_order
+from autograd_core.engine import DOT, VSUM, Op, Value, parts, topological_order
 from autograd_core.extras import require
 
 Ref = tuple[str, int]  # ("v", column) for a node of the batch array, ("p", j) for parameter j
@@ -247,8 +247,9 @@ class CompiledBatch:
                 f"compile_batch: op {op.name!r} has no vectorised rule, so the graph cannot run as arrays; "
                 "use the engine's ops (or compile=False)"
             )
-        if len(ps) > 2 or (len(ps) == 1 and isinstance(constant, Value)):
-            return (level, "nary", id(v)), _Group("nary", op, out, [[r] for r in refs], constant)
+        if op is VSUM:  # Σ of the parents and of constants (the offset)
+            offset = v.data - sum(p.data for p in ps)
+            return (level, "nary", id(v)), _Group("nary", op, out, [[r] for r in refs], constant, offsets=[offset])
         return (level, "elementwise", id(op), constant, len(ps)), _Group(
             "elementwise", op, out, [[r] for r in refs], constant
         )

@@ -104,10 +104,11 @@ class CompiledTraining:
                 self.velocity[idx], self.has_velocity[idx] = g, True
             P[idx] -= lr * g
         self._stale = True
-        if A.shape[1] == 1:
+        if A.shape[1] == 1:  # as nn.train.is_correct
             correct = int(((A[:, 0] > threshold) == (Y[:, 0] > 0)).sum())
         else:
-            correct = int((A.argmax(axis=1) == Y[:, 0]).sum())
+            labels = Y[:, 0] if Y.shape[1] == 1 else Y.argmax(axis=1)
+            correct = int((A.argmax(axis=1) == labels).sum())
         return cost, correct, norm
 
     def write_back(self) -> None:

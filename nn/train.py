@@ -56,11 +56,13 @@ def _threshold(model: Any) -> float:
 
 
 def is_correct(output: Output, target: Any, threshold: float) -> bool:
-    """Multi-output: argmax = target. One output: (a > threshold) = (target > 0),
-    which works for labels in {0, 1} and in {−1, +1}."""
+    """Multi-output: argmax = target (a class index, or the argmax of a one-hot / vector target).
+    One output: (a > threshold) = (target > 0), which works for labels in {0, 1} and in {−1, +1}."""
     if isinstance(output, Value):
         return (output.data > threshold) == (target > 0)
     best = max(range(len(output)), key=lambda j: output[j].data)
+    if hasattr(target, "__len__"):
+        return best == max(range(len(target)), key=lambda j: target[j])
     return best == target
 
 
