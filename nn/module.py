@@ -9,7 +9,7 @@ and every parameter carries its name as its ``label`` so a drawn graph shows whe
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from autograd_core import Value
@@ -90,6 +90,8 @@ class Module:
     # ------------------------------------------------------------------- modes
     def train(self: M, mode: bool = True) -> M:
         """Training mode (dropout active) for this module and all its children; returns self."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"{type(self).__name__}.train(mode) must be True or False, got {got(mode)}")
         self.training = mode
         for _, child in self.children():
             child.train(mode)
@@ -106,6 +108,8 @@ class Module:
 
     def load_state_dict(self, state: dict[str, float]) -> None:
         """Set every parameter from ``state``; on any mismatch raise ValueError and change nothing."""
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict(state) must be a dict {{name: number}}, got {got(state)}")
         params = dict(self.named_parameters())
         missing = [k for k in params if k not in state]
         unexpected = [k for k in state if k not in params]

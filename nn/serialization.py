@@ -40,6 +40,7 @@ def save_module(module: Module, path: str | os.PathLike[str]) -> None:
 
     Refuses (ValueError) a model with a NaN or infinite weight, which ``load`` would reject.
     """
+    path = _path(path, "save(path)")
     state = module.state_dict()
     bad = next((name for name, x in state.items() if not math.isfinite(x)), None)
     if bad is not None:
@@ -53,7 +54,14 @@ def save_module(module: Module, path: str | os.PathLike[str]) -> None:
         "config": module.config(),
         "state": state,
     }
-    write_atomically(Path(path), json.dumps(doc, indent=1).encode("utf-8"))
+    write_atomically(path, json.dumps(doc, indent=1).encode("utf-8"))
+
+
+def _path(path: object, where: str) -> Path:
+    """``path`` as a Path: a str or os.PathLike (an int would be taken as an open file descriptor)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"{where} must be a file path (a str or pathlib.Path), got {got(path)}")
+    return Path(path)
 
 
 def _class_and_config(spec: object) -> tuple[type[Module], dict[str, Any]]:
@@ -95,6 +103,7 @@ def build_module(spec: dict[str, Any]) -> Module:
 
 def load_module(path: str | os.PathLike[str], cls: type[M] = Module) -> M:  # type: ignore[assignment]
     """The model saved at ``path``; ``ModelFileError`` if the file is bad or holds another class."""
+    path = _path(path, f"{cls.__name__}.load(path)")
     try:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
