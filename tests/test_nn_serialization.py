@@ -200,3 +200,9 @@ def test_a_users_class_named_mlp_does_not_replace_nn_mlp(tmp_path: Path) -> None
     assert type(Module.load(tmp_path / "mine.json")) is MLP
     with pytest.raises(ModelFileError, match="holds a MLP, not a"):
         MLP.load(tmp_path / "nn.json")
+
+
+def test_each_class_declares_exactly_the_keys_its_config_writes() -> None:
+    for module in [MLP(2, [3, 1], dropout=0.1), Layer(2, 3), Neuron(2), Dropout(0.2), Sequential(Layer(2, 1))]:
+        assert tuple(module.config()) == type(module).config_keys
+        assert type(module).parameters_in(module.config()) == module.num_parameters()
