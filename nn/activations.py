@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from autograd_core import Value
+from nn._checks import name as _name
 
 Activation = Callable[[Value], Value]
 
@@ -22,11 +23,12 @@ ACTIVATIONS: dict[str, Activation | None] = {
 }
 
 
-def check_activation(name: str) -> str:
-    """``name`` if it is a known activation, else ValueError listing the valid ones."""
-    if name not in ACTIVATIONS:
+def check_activation(name: str, where: str = "activation") -> str:
+    """``name`` if it is a known activation, else ValueError listing the valid ones
+    (TypeError if it is not a str); ``where`` names the argument, e.g. ``"Layer(activation)"``."""
+    if _name(name, where) not in ACTIVATIONS:
         valid = ", ".join(repr(n) for n in ACTIVATIONS)
-        raise ValueError(f"unknown activation {name!r}; valid activations: {valid}")
+        raise ValueError(f"{where}: unknown activation {name!r}; valid activations: {valid}")
     return name
 
 

@@ -88,8 +88,10 @@ class CompiledTraining:
         grad = cb.backward(dA / n)
         if self.penalty is not None:
             grad += np.array([p.grad for p in self.params])
-        norm = float(np.sqrt(np.sum(grad * grad)))
-        if max_grad_norm is not None and norm > max_grad_norm:
+        norm = _norm(np, grad)
+        if not np.isfinite(norm):
+            return cost, 0, norm
+        if max_grad_norm is not None and norm > max_grad_norm:  # as clip_grad_norm
             grad *= max_grad_norm / (norm + 1e-6)
         P = cb.values
         for idx, lr, mu, wd in self.groups:
@@ -111,6 +113,14 @@ class CompiledTraining:
             correct = int((A.argmax(axis=1) == labels).sum())
         return cost, correct, norm
 
+    def non_finite(self, names: list[str]) -> tuple[str, float] | None:
+        """(name, value) of the first NaN or infinite parameter, as fit checks the Values."""
+        P = self.compiled.values
+        if self.np.isfinite(P.sum()):
+            return None
+        j = int(self.np.flatnonzero(~self.np.isfinite(P))[0])
+        return names[j], float(P[j])
+
     def write_back(self) -> None:
         """Copy the trained numbers into the model's Values and the momentum buffers into the optimiser."""
         if not self._stale:
@@ -120,6 +130,17 @@ class CompiledTraining:
         for j in self.np.flatnonzero(self.has_velocity).tolist():
             state[self.params[j]] = float(self.velocity[j])
         self._stale = False
+
+
+def _norm(np: Any, g: Any) -> float:
+    """‖g‖ as ``nn.optim.grad_norm`` computes it: scaled by max|g| when Σg² leaves the float range."""
+    squares = float(np.sum(g * g))
+    if 0.0 < squares < float("inf"):
+        return float(np.sqrt(squares))
+    m = float(np.max(np.abs(g))) if g.size else 0.0
+    if m == 0.0 or not np.isfinite(m) or np.isnan(squares):
+        return float("nan") if np.isnan(squares) else m
+    return m * float(np.sqrt(np.sum((g / m) ** 2)))
 
 
 def _modules(m: Module) -> list[tuple[str, Module]]:

@@ -6,7 +6,9 @@
 neuron on one point, with its gradients; ``neuron_graph.dot`` if Graphviz's ``dot`` is
 missing) and ``moons_mlp.json`` (the trained model). ``python -m nn.demo digits`` trains
 MLP 64-32-10 with softmax cross-entropy and mini-batch SGD, prints the test accuracy and
-writes ``digits_mlp.json``.
+writes ``digits_mlp.json``. ``--no-progress`` hides the progress bar (it is shown only on a
+terminal anyway). The packages it needs (the ``nn`` and ``viz`` extras) are checked before
+training, and a missing one is named with the extra that installs it.
 """
 
 from __future__ import annotations
@@ -17,12 +19,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from autograd_core import Value, no_grad
+from autograd_core.extras import require
 from autograd_core.viz import write_atomically
 from nn.data import load_digits, make_moons
 from nn.layers import MLP
 from nn.losses import cross_entropy, hinge_loss, l2_penalty
 from nn.optim import SGD
 from nn.train import accuracy, fit
+
+NEEDS = {  # task -> (package, extra) it imports
+    "moons": [("sklearn", "nn"), ("matplotlib", "nn"), ("numpy", "nn"), ("graphviz", "viz")],
+    "digits": [("sklearn", "nn")],
+}
 
 
 def l2_regularisation(params: list[Value]) -> Value:
@@ -32,11 +40,9 @@ def l2_regularisation(params: list[Value]) -> Value:
 
 def plot_decision_boundary(model: MLP, X: list[list[float]], y: list[int], path: Path, title: str) -> None:
     """The plane coloured by the sign of the model's score, with the data on top (PNG, written atomically)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
+    require("matplotlib", "nn", "plot_decision_boundary").use("Agg")
+    plt = require("matplotlib.pyplot", "nn", "plot_decision_boundary")
+    np = require("numpy", "nn", "plot_decision_boundary")
 
     xs, ys = [p[0] for p in X], [p[1] for p in X]
     gx, gy = np.meshgrid(np.linspace(min(xs) - 0.5, max(xs) + 0.5, 120), np.linspace(min(ys) - 0.5, max(ys) + 0.5, 120))
@@ -114,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> float:
     parser.add_argument("--epochs", type=int, help="training epochs (default: 100 for moons, 8 for digits)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     args = parser.parse_args(argv)
+    for package, extra in NEEDS[args.task] + ([] if args.no_progress else [("tqdm", "nn")]):
+        require(package, extra, f"python -m nn.demo {args.task}")  # before training, not after
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     print(f"outputs go to {out}")

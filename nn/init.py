@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 import random
 
+from nn._checks import name as _name
+
 INITS = ("uniform", "xavier", "he")
 _RELU_FAMILY = ("relu", "leaky_relu", "softplus")
 
@@ -23,10 +25,11 @@ def default_init(activation: str) -> str:
     return "he" if activation in _RELU_FAMILY else "xavier"
 
 
-def check_init(name: str) -> str:
-    """``name`` if it is a known initialisation, else ValueError listing the valid ones."""
-    if name not in INITS:
-        raise ValueError(f"unknown init {name!r}; valid inits: {', '.join(repr(n) for n in INITS)}")
+def check_init(name: str, where: str = "init") -> str:
+    """``name`` if it is a known initialisation, else ValueError listing the valid ones
+    (TypeError if it is not a str); ``where`` names the argument, e.g. ``"Layer(init)"``."""
+    if _name(name, where) not in INITS:
+        raise ValueError(f"{where}: unknown init {name!r}; valid inits: {', '.join(repr(n) for n in INITS)}")
     return name
 
 

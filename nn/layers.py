@@ -8,11 +8,13 @@ a training step costs little more than the arithmetic.
 
 from __future__ import annotations
 
+import numbers
 import random
 from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 from autograd_core import Value, linear
+from nn._checks import got, integer, real, rng_or_none, sequence
 from nn.activations import Activation, check_activation, get_activation
 from nn.init import check_init, default_init, init_weights
 from nn.module import Module
@@ -21,13 +23,10 @@ Input = Sequence[Union[Value, float]]
 Prepared = Callable[[Input], list[Value]]
 
 
-def _positive_int(x: object, what: str) -> int:
-    if not isinstance(x, int) or isinstance(x, bool) or x < 1:
-        raise ValueError(f"{what} must be a positive int, got {x!r}")
-    return x
-
-
 def _check_length(x: Input, nin: int) -> None:
+    """One example must be a list of ``nin`` inputs (TypeError for a number, a str, a dict…)."""
+    if isinstance(x, (str, bytes, dict)) or not hasattr(x, "__len__"):
+        raise TypeError(f"expected a list of {nin} inputs (one example), got {got(x)}")
     n = len(x)
     if n != nin:
         raise ValueError(f"expected {nin} inputs, got {n}")
@@ -55,6 +54,8 @@ class Neuron(Module):
     ``fan_out`` is the width of the layer the neuron sits in (used by Xavier).
     """
 
+    config_keys = ("nin", "activation")
+
     def __init__(
         self,
         nin: int,
@@ -64,11 +65,12 @@ class Neuron(Module):
         *,
         fan_out: int = 1,
     ) -> None:
-        self.nin = _positive_int(nin, "Neuron(nin)")
-        self.activation = check_activation(activation)
-        scheme = check_init(init) if init is not None else default_init(activation)
-        rng = rng if rng is not None else random.Random()
-        self.w = [Value(wi) for wi in init_weights(scheme, nin, fan_out, rng)]
+        self.nin = integer(nin, "Neuron(nin)")
+        self.activation = check_activation(activation, "Neuron(activation)")
+        scheme = check_init(init, "Neuron(init)") if init is not None else default_init(activation)
+        rng = rng_or_none(rng, "Neuron(rng)") or random.Random()
+        fan_out = integer(fan_out, "Neuron(fan_out)")
+        self.w = [Value(wi) for wi in init_weights(scheme, self.nin, fan_out, rng)]
         self.b = Value(0.0)
         self._act = get_activation(activation)
         self.label_parameters()
@@ -88,9 +90,19 @@ class Neuron(Module):
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "activation": self.activation}
 
+    @classmethod
+    def parameters_in(cls, config: dict[str, Any]) -> int:
+        """nin weights + 1 bias."""
+        return integer(config.get("nin"), "Neuron(nin)") + 1
+
+    def last_activation(self) -> str:
+        return self.activation
+
 
 class Layer(Module):
     """``nout`` neurons reading the same ``nin`` inputs. Calling it always returns a list."""
+
+    config_keys = ("nin", "nout", "activation")
 
     def __init__(
         self,
@@ -100,11 +112,13 @@ class Layer(Module):
         init: str | None = None,
         rng: random.Random | None = None,
     ) -> None:
-        self.nin = _positive_int(nin, "Layer(nin)")
-        self.nout = _positive_int(nout, "Layer(nout)")
-        self.activation = check_activation(activation)
-        rng = rng if rng is not None else random.Random()
-        self.neurons = [Neuron(nin, activation, init, rng, fan_out=nout) for _ in range(nout)]
+        self.nin = integer(nin, "Layer(nin)")
+        self.nout = integer(nout, "Layer(nout)")
+        self.activation = check_activation(activation, "Layer(activation)")
+        if init is not None:
+            check_init(init, "Layer(init)")
+        rng = rng_or_none(rng, "Layer(rng)") or random.Random()
+        self.neurons = [Neuron(self.nin, activation, init, rng, fan_out=self.nout) for _ in range(self.nout)]
         self._act = get_activation(activation)
         self.label_parameters()
 
@@ -115,16 +129,24 @@ class Layer(Module):
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "nout": self.nout, "activation": self.activation}
 
+    @classmethod
+    def parameters_in(cls, config: dict[str, Any]) -> int:
+        """nout·(nin + 1)."""
+        return integer(config.get("nout"), "Layer(nout)") * (integer(config.get("nin"), "Layer(nin)") + 1)
+
+    def last_activation(self) -> str:
+        return self.activation
+
 
 class Dropout(Module):
     """Inverted dropout: in training mode each input becomes 0 with probability p and
     the rest are scaled by 1/(1 − p), so E[output] = input; in eval mode, the identity."""
 
+    config_keys = ("p",)
+
     def __init__(self, p: float = 0.5, rng: random.Random | None = None) -> None:
-        if not 0.0 <= p < 1.0:
-            raise ValueError(f"Dropout(p) must be in [0, 1), got {p!r}")
-        self.p = float(p)
-        self._rng = rng if rng is not None else random.Random()
+        self.p = _dropout_p(p, "Dropout(p)")
+        self._rng = rng_or_none(rng, "Dropout(rng)") or random.Random()
 
     def __call__(self, x: Input) -> list[Value]:
         if not self.training or self.p == 0.0:
@@ -136,6 +158,21 @@ class Dropout(Module):
     def config(self) -> dict[str, Any]:
         return {"p": self.p}
 
+    @classmethod
+    def parameters_in(cls, config: dict[str, Any]) -> int:
+        return 0
+
+    def last_activation(self) -> None:
+        """None: dropout has no activation (``Sequential`` looks past it)."""
+        return None
+
+
+def _dropout_p(p: object, where: str) -> float:
+    """A dropout probability in [0, 1)."""
+    if real(p, where, low=0.0) >= 1.0:
+        raise ValueError(f"{where} must be in [0, 1), got {p!r}")
+    return float(p)  # type: ignore[arg-type]
+
 
 class MLP(Module):
     """A multilayer perceptron: layer sizes ``nin → nouts[0] → … → nouts[-1]``.
@@ -144,6 +181,8 @@ class MLP(Module):
     the initial weights (and the dropout masks). Calling it returns a Value when the
     last layer has one output, else a list.
     """
+
+    config_keys = ("nin", "nouts", "activation", "output_activation", "dropout")
 
     def __init__(
         self,
@@ -155,14 +194,15 @@ class MLP(Module):
         seed: int | None = None,
         dropout: float = 0.0,
     ) -> None:
-        self.nin = _positive_int(nin, "MLP(nin)")
-        if isinstance(nouts, int) or not nouts:
-            raise ValueError(f"MLP(nouts) must be a non-empty list of layer sizes, got {nouts!r}")
-        self.nouts = [_positive_int(n, "each MLP layer size") for n in nouts]
-        self.activation = check_activation(activation)
-        self.output_activation = check_activation(output_activation)
-        rng = random.Random(seed)
-        sizes = [nin, *self.nouts]
+        self.nin = integer(nin, "MLP(nin)")
+        self.nouts = _layer_sizes(nouts)
+        self.activation = check_activation(activation, "MLP(activation)")
+        self.output_activation = check_activation(output_activation, "MLP(output_activation)")
+        if init is not None:
+            check_init(init, "MLP(init)")
+        rng = random.Random(seed if seed is None else integer(seed, "MLP(seed)", low=None))
+        dropout = _dropout_p(dropout, "MLP(dropout)")
+        sizes = [self.nin, *self.nouts]
         last = len(self.nouts) - 1
         self.layers = [
             Layer(sizes[i], sizes[i + 1], output_activation if i == last else activation, init, rng)
@@ -172,13 +212,17 @@ class MLP(Module):
         self.label_parameters()
 
     def __call__(self, x: Input) -> Value | list[Value]:
+        _check_length(x, self.nin)
         return self.batch([x])[0]
 
     def batch(self, X: Sequence[Input]) -> list[Value | list[Value]]:
         """``[model(x) for x in X]``, reading the weights once for the whole batch (faster)."""
         nin = self.nin
-        for x in X:
-            _check_length(x, nin)
+        for i, x in enumerate(sequence(X, "MLP.batch(X)", f"examples (each a list of {nin} inputs)")):
+            try:
+                _check_length(x, nin)
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"MLP.batch(X) takes a list of examples; X[{i}]: {e}") from None
         *hidden, last = [(_prepare(layer.neurons), layer._act) for layer in self.layers]
         last_neurons, last_act = last
         drop = self.dropout if self.training else None
@@ -202,14 +246,35 @@ class MLP(Module):
             "dropout": p,
         }
 
+    @classmethod
+    def parameters_in(cls, config: dict[str, Any]) -> int:
+        """Σ over layers of nout·(nin + 1)."""
+        sizes = [integer(config.get("nin"), "MLP(nin)"), *_layer_sizes(config.get("nouts"))]
+        return sum(sizes[i + 1] * (sizes[i] + 1) for i in range(len(sizes) - 1))
+
+    def last_activation(self) -> str:
+        return self.output_activation
+
+
+def _layer_sizes(nouts: object) -> list[int]:
+    """MLP's ``nouts``: a non-empty list of positive ints (not a dict, a str or one int)."""
+    if isinstance(nouts, numbers.Integral):
+        raise TypeError(f"MLP(nouts) must be a list of layer sizes, e.g. [{nouts}], got {got(nouts)}")
+    sizes = sequence(nouts, "MLP(nouts)", "layer sizes")
+    if not sizes:
+        raise ValueError(f"MLP(nouts) must be a non-empty list of layer sizes, got {nouts!r}")
+    return [integer(n, f"MLP(nouts[{i}])") for i, n in enumerate(sizes)]
+
 
 class Sequential(Module):
     """Modules applied in order: ``Sequential(Layer(2, 8, "tanh"), Dropout(0.2), Layer(8, 1, "sigmoid"))``."""
 
+    config_keys = ("layers",)
+
     def __init__(self, *modules: Module) -> None:
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
-                raise TypeError(f"Sequential argument {i} must be a Module, got {type(m).__name__}: {m!r}")
+                raise TypeError(f"Sequential(*modules): argument {i} must be a Module, got {got(m)}")
         self.layers = list(modules)
         self.label_parameters()
 
@@ -226,7 +291,23 @@ class Sequential(Module):
         """Rebuild from ``config()`` output (used by ``load``)."""
         from nn.serialization import build_module
 
-        return cls(*(build_module(spec) for spec in layers))
+        return cls(*(build_module(spec) for spec in sequence(layers, "Sequential(layers)", "module specs")))
+
+    @classmethod
+    def parameters_in(cls, config: dict[str, Any]) -> int | None:
+        """The sum over the modules (None if one of them cannot tell)."""
+        from nn.serialization import parameters_in_spec
+
+        specs = sequence(config.get("layers"), "Sequential(layers)", "module specs")
+        counts = [parameters_in_spec(spec) for spec in specs]
+        return None if None in counts else sum(counts)  # type: ignore[arg-type]
+
+    def last_activation(self) -> str | None:
+        """The last activation applied: that of the last module other than ``Dropout``."""
+        for m in reversed(self.layers):
+            if not isinstance(m, Dropout):
+                return m.last_activation()
+        return None
 
     def __repr__(self) -> str:
         inner = "".join(f"\n  ({i}): {m!r}" for i, m in enumerate(self.layers))

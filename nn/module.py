@@ -8,13 +8,12 @@ and every parameter carries its name as its ``label`` so a drawn graph shows whe
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from autograd_core import Value
+from nn._checks import got, real, sequence
 
 M = TypeVar("M", bound="Module")
 
@@ -22,12 +21,13 @@ M = TypeVar("M", bound="Module")
 class Module:
     """Base class: ``parameters()``, ``zero_grad()``, ``train()``/``eval()``, ``state_dict()``, save/load."""
 
-    registry: ClassVar[dict[str, type[Module]]] = {}
+    registry: ClassVar[dict[str, type[Module]]] = {}  # class_name(cls) -> cls, so a saved file can name its class
+    config_keys: ClassVar[tuple[str, ...] | None] = None  # the keys config() writes (None: not declared)
     training: bool = True
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        Module.registry[cls.__name__] = cls  # so a saved file can name its class
+        Module.registry[class_name(cls)] = cls
 
     # ---------------------------------------------------------------- structure
     def children(self) -> Iterator[tuple[str, Module]]:
@@ -74,11 +74,24 @@ class Module:
 
     def batch(self, X: Sequence[Any]) -> list[Any]:
         """The outputs for a list of inputs: ``[self(x) for x in X]`` (MLP does it faster)."""
-        return [self(x) for x in X]  # type: ignore[operator]
+        return [self(x) for x in sequence(X, f"{type(self).__name__}.batch(X)", "examples")]  # type: ignore[operator]
+
+    def last_activation(self) -> str | None:
+        """The name of the activation applied last to the output (``"sigmoid"``, ``"linear"``…),
+        or None if unknown. ``accuracy`` and ``fit`` read their decision threshold from it."""
+        return None
+
+    @classmethod
+    def parameters_in(cls, config: dict[str, Any]) -> int | None:
+        """How many parameters ``cls(**config)`` would have, computed without building it
+        (None if the class cannot tell). ``load`` checks it against the file before building."""
+        return None
 
     # ------------------------------------------------------------------- modes
     def train(self: M, mode: bool = True) -> M:
         """Training mode (dropout active) for this module and all its children; returns self."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"{type(self).__name__}.train(mode) must be True or False, got {got(mode)}")
         self.training = mode
         for _, child in self.children():
             child.train(mode)
@@ -95,19 +108,18 @@ class Module:
 
     def load_state_dict(self, state: dict[str, float]) -> None:
         """Set every parameter from ``state``; on any mismatch raise ValueError and change nothing."""
+        if not isinstance(state, Mapping):
+            raise TypeError(f"load_state_dict(state) must be a dict {{name: number}}, got {got(state)}")
         params = dict(self.named_parameters())
         missing = [k for k in params if k not in state]
         unexpected = [k for k in state if k not in params]
         if missing or unexpected:
-            raise ValueError(
-                f"state_dict does not match {type(self).__name__} ({len(params)} parameters): "
-                f"missing {_some(missing)}, unexpected {_some(unexpected)}"
-            )
-        for name, x in state.items():
-            if not isinstance(x, numbers.Real) or isinstance(x, bool) or not math.isfinite(x):
-                raise ValueError(f"state_dict[{name!r}] must be a finite real number, got {x!r}")
+            lists = {"missing": missing, "unexpected": unexpected}
+            wrong = "; ".join(f"{what} {_some(names)}" for what, names in lists.items() if names)
+            raise ValueError(f"state_dict does not match {type(self).__name__} ({len(params)} parameters): {wrong}")
+        numbers_ = {name: _finite(x, f"state_dict[{name!r}]") for name, x in state.items()}
         for name, p in params.items():
-            p.data = float(state[name])
+            p.data = numbers_[name]
 
     def config(self) -> dict[str, Any]:
         """The constructor arguments that rebuild this module's architecture (not its weights)."""
@@ -131,9 +143,22 @@ class Module:
         return f"{type(self).__name__}({args})"
 
 
+def class_name(cls: type) -> str:
+    """How a saved file names ``cls``: the bare name for ``nn``'s own classes (``"MLP"``, as files
+    have always said), ``module.QualifiedName`` for any other, so a user's ``class MLP(nn.MLP)``
+    never stands in for ``nn.MLP``."""
+    return cls.__name__ if cls.__module__.partition(".")[0] == "nn" else f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _finite(x: object, where: str) -> float:
+    """``x`` as a float if it is a finite real number (a 400-digit int is not)."""
+    try:
+        return real(x, where)
+    except (TypeError, ValueError):
+        raise ValueError(f"{where} must be a finite real number, got {got(x)}") from None
+
+
 def _some(names: list[str], limit: int = 5) -> str:
     """A short list of names for an error message."""
-    if not names:
-        return "none"
     more = f" and {len(names) - limit} more" if len(names) > limit else ""
     return ", ".join(names[:limit]) + more

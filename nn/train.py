@@ -2,24 +2,32 @@
 
 One step on a batch: a = model(x) for each x, C = loss(a, y) (+ penalty), zero the
 gradients, backpropagate ∂C/∂p, clip them if asked, and let the optimiser update p.
+
+``fit`` checks the data once before training (every input and target a finite number)
+and, after each step, that C, ‖∂C/∂p‖ and every parameter are finite: O(parameters) per
+step, next to the O(parameters × batch) of the step itself.
 """
 
 from __future__ import annotations
 
 import gc
 import math
+import numbers
 import random
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 from autograd_core import Value, no_grad
+from autograd_core.extras import MissingExtraError, require
+from nn._checks import function, got, integer, real, rng_or_none, sequence
 from nn.compiled import CompiledTraining
 from nn.data import batches
 from nn.module import Module
-from nn.optim import SGD, clip_grad_norm
+from nn.optim import SGD, clip_grad_norm, grad_norm
 
 Output = Union[Value, list[Value]]
 Loss = Callable[[list[Any], list[Any]], Value]
@@ -27,7 +35,14 @@ Penalty = Callable[[list[Value]], Value]
 
 
 class TrainingDivergedError(FloatingPointError):
-    """The loss became NaN or infinite: the exploding-gradient symptom."""
+    """Training diverged: the loss, the gradient norm or a parameter became NaN or infinite.
+
+    Two usual causes. (1) A learning rate too large for the curvature of the loss: each
+    step overshoots the minimum by more than it started from, so the loss grows step after
+    step; lower the learning rate. (2) Exploding gradients in a deep network: ∂C/∂p is a
+    product of one factor per layer and grows with depth; clip the gradients
+    (``fit(..., max_grad_norm=1.0)``), or use a smaller initialisation or fewer layers.
+    """
 
 
 @dataclass
@@ -51,13 +66,24 @@ class History:
 
 
 def _threshold(model: Any) -> float:
-    """The decision threshold for one output: 0.5 for a sigmoid output, else 0 (a score)."""
-    return 0.5 if getattr(model, "output_activation", None) == "sigmoid" else 0.0
+    """The decision threshold for one output: 0.5 after a sigmoid, else 0 (a score). Read from
+    the model's real last activation (``Module.last_activation()``, which ``Sequential`` and
+    ``Layer`` report too); 0 for a model that is not a Module."""
+    return 0.5 if isinstance(model, Module) and model.last_activation() == "sigmoid" else 0.0
+
+
+def _one_output(output: Output, target: Any) -> Output:
+    """A one-element list of outputs (``Layer(n, 1)`` or a ``Sequential`` ending in one) for a
+    target that is one number is that one Value, as ``MLP`` returns it."""
+    if output.__class__ is list and len(output) == 1 and not hasattr(target, "__len__"):
+        return output[0]
+    return output
 
 
 def is_correct(output: Output, target: Any, threshold: float) -> bool:
     """Multi-output: argmax = target (a class index, or the argmax of a one-hot / vector target).
     One output: (a > threshold) = (target > 0), which works for labels in {0, 1} and in {−1, +1}."""
+    output = _one_output(output, target)
     if isinstance(output, Value):
         return (output.data > threshold) == (target > 0)
     best = max(range(len(output)), key=lambda j: output[j].data)
@@ -66,12 +92,48 @@ def is_correct(output: Output, target: Any, threshold: float) -> bool:
     return best == target
 
 
-def accuracy(model: Callable[[Any], Output], X: Sequence[Any], y: Sequence[Any]) -> float:
-    """Fraction of examples classified correctly, in eval mode and under ``no_grad``."""
+def _check_data(X: Sequence[Any], y: Sequence[Any], where: str) -> None:
+    """Every input a list of finite numbers, every target a finite number (or a list of them),
+    as many targets as inputs; the error names the example and the feature."""
+    sequence(X, f"{where}(X)", "examples (each a list of input numbers)")
+    sequence(y, f"{where}(y)", "targets")
     if len(X) != len(y):
-        raise ValueError(f"accuracy: got {len(X)} inputs but {len(y)} targets")
+        raise ValueError(f"{where}: got {len(X)} inputs but {len(y)} targets")
     if len(X) == 0:
-        raise ValueError("accuracy: got no examples")
+        raise ValueError(f"{where}: got no examples")
+    for i, x in enumerate(X):
+        if isinstance(x, (str, bytes, dict)) or not hasattr(x, "__len__"):
+            raise TypeError(f"{where}(X): X[{i}] must be a list of input numbers (one example), got {got(x)}")
+        _check_numbers(x, f"{where}(X): X[{i}]", f"example {i}, feature")
+    for i, t in enumerate(y):
+        many = hasattr(t, "__len__") and not isinstance(t, (str, bytes, dict))
+        _check_numbers(t if many else (t,), f"{where}(y): y[{i}]", f"example {i}, output", many)
+
+
+def _check_numbers(xs: Any, where: str, what: str, indexed: bool = True) -> None:
+    """Each of ``xs`` (numbers or Values) a finite real number."""
+    try:
+        if all(map(math.isfinite, xs)):  # the fast path: plain numbers, all finite
+            return
+    except TypeError:
+        pass
+    for j, v in enumerate(xs):
+        name, whose = (f"{where}[{j}]", f" ({what} {j})") if indexed else (where, "")
+        v = v.data if isinstance(v, Value) else v
+        if isinstance(v, bool) or not isinstance(v, numbers.Real):
+            raise TypeError(f"{name}{whose} must be a number, got {got(v)}")
+        if not math.isfinite(v):
+            raise ValueError(f"{name}{whose} is {v}: the data must be finite (drop or fill in that value)")
+
+
+def accuracy(model: Callable[[Any], Output], X: Sequence[Any], y: Sequence[Any]) -> float:
+    """Fraction of examples classified correctly, in eval mode and under ``no_grad``.
+
+    Several outputs: correct when the argmax is the target. One output: a > 0.5 after a
+    sigmoid (``model.last_activation()``), else a > 0, compared with target > 0.
+    """
+    function(model, "accuracy(model)")
+    _check_data(X, y, "accuracy")
     was_training = getattr(model, "training", False)
     if isinstance(model, Module):
         model.eval()
@@ -85,13 +147,47 @@ def accuracy(model: Callable[[Any], Output], X: Sequence[Any], y: Sequence[Any])
     return correct / len(X)
 
 
-def _diverged(loss: float, epoch: int, optimizer: SGD) -> TrainingDivergedError:
-    lrs = ", ".join(str(g["lr"]) for g in optimizer.param_groups)
+def _diverged(what: str, epoch: int, optimizer: SGD) -> TrainingDivergedError:
+    """The error for a non-finite loss, gradient norm or parameter, naming both usual causes."""
+    lrs = ", ".join(str(g["lr"]) for g in getattr(optimizer, "param_groups", ())) or "?"
     return TrainingDivergedError(
-        f"training diverged: the loss is {loss} at epoch {epoch} (exploding gradients). "
-        f"Lower the learning rate (lr = {lrs}) or clip the gradients (fit(..., max_grad_norm=1.0) "
-        "or clip_grad_norm)."
+        f"training diverged: {what} at epoch {epoch}. Either the learning rate is too large for the "
+        f"curvature of the loss (each step overshoots and the loss grows): lower the learning rate "
+        f"(lr = {lrs}); or the gradients explode through a deep network: clip them "
+        "(fit(..., max_grad_norm=1.0) or clip_grad_norm) or use a smaller initialisation."
     )
+
+
+def _non_finite(named: list[tuple[str, Value]]) -> tuple[str, float] | None:
+    """(name, value) of the first NaN or infinite parameter; one sum when all are finite."""
+    if math.isfinite(sum([p.data for _, p in named])):
+        return None
+    return next(((name, p.data) for name, p in named if not math.isfinite(p.data)), None)
+
+
+def _check_optimizer(optimizer: Any, params: list[Value]) -> None:
+    """The optimiser must update the model's parameters: an error if it holds none of
+    them (built for another model?), a warning if it holds only some (frozen on purpose?)."""
+    if not callable(getattr(optimizer, "step", None)) or not callable(getattr(optimizer, "zero_grad", None)):
+        raise TypeError(
+            f"fit(optimizer) must be an optimiser such as SGD(model.parameters(), lr=0.1), got {got(optimizer)}"
+        )
+    groups = getattr(optimizer, "param_groups", None)
+    if groups is None or not params:
+        return
+    held = {id(p) for group in groups for p in group["params"]}
+    n = sum(id(p) in held for p in params)
+    if n == 0:
+        raise ValueError(
+            f"fit(optimizer) holds none of the model's {len(params)} parameters, so training would change "
+            "nothing (was it built for another model?); use SGD(model.parameters(), lr=…)"
+        )
+    if n < len(params):
+        warnings.warn(
+            f"fit(optimizer) holds {n} of the model's {len(params)} parameters; the other {len(params) - n} "
+            "stay fixed (fine if you froze them on purpose)",
+            stacklevel=3,
+        )
 
 
 @contextmanager
@@ -121,10 +217,10 @@ def _step(
 ) -> tuple[float, int, float]:
     """One gradient step on a batch → (C, number classified correctly, ‖∂C/∂p‖ before clipping).
 
-    A non-finite C returns before any update; the graph is freed on return.
+    A non-finite C or ‖∂C/∂p‖ returns before any update; the graph is freed on return.
     """
     try:
-        preds = model.batch(Xb)
+        preds = [_one_output(a, t) for a, t in zip(model.batch(Xb), yb)]
         cost = loss(preds, yb)
         if penalty is not None:
             cost = cost + penalty(params)
@@ -134,7 +230,11 @@ def _step(
         return cost.data, 0, math.nan
     optimizer.zero_grad()
     cost.backward()
-    norm = clip_grad_norm(params, max_grad_norm or math.inf)
+    norm = grad_norm(params)
+    if not math.isfinite(norm):
+        return cost.data, 0, norm
+    if max_grad_norm is not None:
+        clip_grad_norm(params, max_grad_norm)
     optimizer.step()
     return cost.data, sum(is_correct(a, t, threshold) for a, t in zip(preds, yb)), norm
 
@@ -148,7 +248,7 @@ def fit(
     epochs: int,
     batch_size: int | None = None,
     penalty: Penalty | None = None,
-    progress: bool = True,
+    progress: bool | None = None,
     callback: Callable[[int, History], Any] | None = None,
     *,
     max_grad_norm: float | None = None,
@@ -162,56 +262,90 @@ def fit(
     ``lambda ps: 1e-4 * l2_penalty(ps)``. ``callback(epoch, history)`` runs after each
     epoch; returning True stops training. ``max_grad_norm`` clips ‖∂C/∂p‖ before each
     step; ``rng`` shuffles the batches (default ``random.Random(0)``: reproducible).
-    A NaN or infinite loss raises ``TrainingDivergedError``. ``compile=True`` runs each
-    step over the batch as NumPy arrays (the same numbers; ``nn.compiled``), writing the
-    weights back into the model after each epoch and before each callback.
+
+    ``progress``: a tqdm bar, shown only when the output is a terminal (none in logs or
+    pipes); True needs tqdm (the ``nn`` extra), None (the default) shows it if tqdm is
+    installed, False never. The data is checked first (a NaN or infinite input or target
+    is named by example and feature), and the optimiser must hold the model's parameters.
+    A NaN or infinite loss, gradient norm or parameter raises ``TrainingDivergedError``.
+    ``compile=True`` runs each step over the batch as NumPy arrays (the same numbers;
+    ``nn.compiled``), writing the weights back into the model after each epoch and before
+    each callback.
     """
-    if len(X) != len(y):
-        raise ValueError(f"fit: got {len(X)} inputs but {len(y)} targets")
-    if len(X) == 0:
-        raise ValueError("fit: got no examples")
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
-        raise ValueError(f"fit(epochs) must be an int ≥ 0, got {epochs!r}")
-    rng = rng if rng is not None else random.Random(0)
-    size = len(X) if batch_size is None else batch_size
-    params = model.parameters()
+    if not isinstance(model, Module):
+        raise TypeError(f"fit(model) must be an nn Module (an MLP, a Layer…), got {got(model)}")
+    _check_data(X, y, "fit")
+    function(loss, "fit(loss)")
+    epochs = integer(epochs, "fit(epochs)", low=0)
+    size = len(X) if batch_size is None else integer(batch_size, "fit(batch_size)")
+    function(penalty, "fit(penalty)", optional=True)
+    function(callback, "fit(callback)", optional=True)
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError(f"fit(progress) must be True, False or None, got {got(progress)}")
+    if max_grad_norm is not None:
+        max_grad_norm = real(max_grad_norm, "fit(max_grad_norm)", low=0.0, strict=True)
+    rng = rng_or_none(rng, "fit(rng)") or random.Random(0)
+    named = list(model.named_parameters())
+    params = [p for _, p in named]
+    _check_optimizer(optimizer, params)
+    bad = _non_finite(named)
+    if bad is not None:
+        raise ValueError(f"fit: parameter {bad[0]} is {bad[1]} before training (did an earlier run diverge?)")
     threshold = _threshold(model)
     history = History()
     epoch_range: Any = range(1, epochs + 1)
-    if progress:
-        from tqdm.auto import tqdm
-
-        epoch_range = tqdm(epoch_range, desc="fit", unit="epoch")
+    bar = _progress_bar(progress)
+    if bar is not None:
+        epoch_range = bar(epoch_range, desc="fit", unit="epoch", disable=None)  # disable=None: off if not a tty
     model.train()
     compiled = CompiledTraining(model, loss, optimizer, penalty, X) if compile else None
-    for epoch in epoch_range:
-        start = time.perf_counter()
-        total = correct = 0.0
-        norms = []
-        for Xb, yb in batches(X, y, size, shuffle=batch_size is not None, rng=rng):
-            if compiled is not None:
-                cost, n_correct, norm = compiled.step(Xb, yb, max_grad_norm, threshold)
-            else:
-                with _gc_paused():
-                    cost, n_correct, norm = _step(
-                        model, params, Xb, yb, loss, optimizer, penalty, max_grad_norm, threshold
-                    )
-            if not math.isfinite(cost):
+    try:
+        for epoch in epoch_range:
+            start = time.perf_counter()
+            total = correct = 0.0
+            norms = []
+            for Xb, yb in batches(X, y, size, shuffle=batch_size is not None, rng=rng):
                 if compiled is not None:
-                    compiled.write_back()
-                raise _diverged(cost, epoch, optimizer)
-            history.steps += 1
-            total += cost * len(Xb)
-            correct += n_correct
-            norms.append(norm)
-        history.losses.append(total / len(X))
-        history.accuracies.append(correct / len(X))
-        history.grad_norms.append(sum(norms) / len(norms))
-        history.seconds.append(time.perf_counter() - start)
+                    cost, n_correct, norm = compiled.step(Xb, yb, max_grad_norm, threshold)
+                else:
+                    with _gc_paused():
+                        cost, n_correct, norm = _step(
+                            model, params, Xb, yb, loss, optimizer, penalty, max_grad_norm, threshold
+                        )
+                if not math.isfinite(cost):
+                    raise _diverged(f"the loss is {cost}", epoch, optimizer)
+                if not math.isfinite(norm):
+                    raise _diverged(f"the gradient norm ‖∂C/∂p‖ is {norm} (the loss is {cost:.4g})", epoch, optimizer)
+                bad = _non_finite(named) if compiled is None else compiled.non_finite([name for name, _ in named])
+                if bad is not None:
+                    raise _diverged(f"parameter {bad[0]} is {bad[1]} after an update", epoch, optimizer)
+                history.steps += 1
+                total += cost * len(Xb)
+                correct += n_correct
+                norms.append(norm)
+            history.losses.append(total / len(X))
+            history.accuracies.append(correct / len(X))
+            history.grad_norms.append(sum(norms) / len(norms))
+            history.seconds.append(time.perf_counter() - start)
+            if compiled is not None:
+                compiled.write_back()
+            if bar is not None:
+                epoch_range.set_postfix(loss=f"{history.losses[-1]:.4f}", acc=f"{history.accuracies[-1]:.3f}")
+            if callback is not None and callback(epoch, history) is True:
+                break
+    finally:
         if compiled is not None:
-            compiled.write_back()
-        if progress:
-            epoch_range.set_postfix(loss=f"{history.losses[-1]:.4f}", acc=f"{history.accuracies[-1]:.3f}")
-        if callback is not None and callback(epoch, history) is True:
-            break
+            compiled.write_back()  # the model holds the last weights, also after an error
     return history
+
+
+def _progress_bar(progress: bool | None) -> Any:
+    """tqdm, or None: required when ``progress`` is True, used if installed when it is None."""
+    if progress is False:
+        return None
+    try:
+        return require("tqdm.auto", "nn", "fit(progress=True)").tqdm
+    except MissingExtraError:
+        if progress:
+            raise
+        return None

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from nn import MLP, make_moons
+from autograd_core.extras import MissingExtraError
+from nn import MLP, load_digits, make_moons
 from nn.demo import draw_neuron, main
 
 
@@ -48,3 +51,25 @@ def test_the_readme_nn_example_runs_as_written() -> None:
     exec(code.replace("epochs=100", "epochs=100, progress=False"), namespace)
     assert namespace["history"].steps == 100  # type: ignore[attr-defined]
     assert namespace["accuracy"](namespace["model"], namespace["X"], namespace["y"]) >= 0.97  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("package", "extra"), [("matplotlib", "nn"), ("sklearn", "nn"), ("graphviz", "viz")])
+def test_a_missing_package_is_named_with_its_extra_before_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str, extra: str
+) -> None:
+    monkeypatch.setitem(sys.modules, package, None)  # as if it were not installed
+    start = time.perf_counter()
+    with pytest.raises(MissingExtraError, match=rf"python -m nn.demo moons needs the '{package}' package.*\[{extra}\]"):
+        main(["--out", str(tmp_path), "--no-progress"])
+    assert time.perf_counter() - start < 1.0  # before training
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_data_sets_without_scikit_learn_name_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [m for m in sys.modules if m == "sklearn" or m.startswith("sklearn.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    with pytest.raises(MissingExtraError, match=r"make_moons needs the 'sklearn' package.*autograd-core\[nn\]"):
+        make_moons(10)
+    with pytest.raises(MissingExtraError, match=r"load_digits needs the 'sklearn' package"):
+        load_digits()

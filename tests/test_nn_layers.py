@@ -211,5 +211,16 @@ def test_sequential_chains_and_rejects_non_modules() -> None:
     x = [0.2, 0.9]
     assert model(x)[0].data == model.layers[1](model.layers[0](x))[0].data
     assert isinstance(model, Module) and model.num_parameters() == 9 + 4
-    with pytest.raises(TypeError, match="Sequential argument 1 must be a Module"):
+    with pytest.raises(TypeError, match=r"Sequential\(\*modules\): argument 1 must be a Module"):
         Sequential(Layer(2, 2), lambda x: x)  # type: ignore[arg-type]
+
+
+def test_a_state_dict_mismatch_lists_only_what_is_wrong() -> None:
+    small, big = MLP(2, [3, 1], seed=0), MLP(2, [4, 1], seed=0)
+    with pytest.raises(
+        ValueError, match=r"\(17 parameters\): missing layers\.0\.neurons\.3\.w\.0, .*layers\.1\.neurons\.0\.w\.3$"
+    ):
+        big.load_state_dict(small.state_dict())
+    with pytest.raises(ValueError, match=r"\(13 parameters\): unexpected layers\.0\.neurons\.3\.w\.0, .*w\.3$") as e:
+        small.load_state_dict(big.state_dict())
+    assert "none" not in str(e.value) and "missing" not in str(e.value)

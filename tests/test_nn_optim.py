@@ -7,7 +7,7 @@ import math
 import pytest
 
 from autograd_core import Value
-from nn import SGD, clip_grad_norm, clip_grad_value
+from nn import MLP, SGD, clip_grad_norm, clip_grad_value
 
 
 def test_momentum_and_weight_decay_follow_torch_step_by_step() -> None:
@@ -60,7 +60,7 @@ def test_parameter_groups_take_their_own_rates() -> None:
 
 
 def test_bad_arguments_are_named() -> None:
-    with pytest.raises(ValueError, match=r"SGD\(lr\) must be a number ≥ 0, got -1"):
+    with pytest.raises(ValueError, match=r"SGD\(lr\) must be ≥ 0, got -1"):
         SGD([Value(0.0)], lr=-1)
     with pytest.raises(ValueError, match="empty parameter list"):
         SGD([], lr=0.1)
@@ -88,3 +88,59 @@ def test_clip_grad_value_clamps_each_gradient() -> None:
         p.grad = g
     clip_grad_value(ps, 1.0)
     assert [p.grad for p in ps] == [-1.0, 0.2, 1.0]
+
+
+def test_sgd_accepts_numpy_scalars_and_refuses_infinite_rates_and_repeated_parameters() -> None:
+    np = pytest.importorskip("numpy")
+    p = Value(1.0)
+    opt = SGD([p], lr=np.float32(0.5), momentum=np.float64(0.0), weight_decay=np.int64(0))
+    p.grad = 1.0
+    opt.step()
+    assert p.data == 0.5 and type(opt.param_groups[0]["lr"]) is float
+    with pytest.raises(ValueError, match=r"SGD\(lr\) must be a finite number, got inf"):
+        SGD([p], lr=math.inf)
+    with pytest.raises(TypeError, match=r"SGD\(lr\) must be a real number, got str: '0.1'"):
+        SGD([p], lr="0.1")  # type: ignore[arg-type]
+    w = Value(0.0, "w")
+    with pytest.raises(ValueError, match=r"SGD\(params\): parameter 'w' is listed twice"):
+        SGD([w, Value(1.0), w], lr=0.1)
+    with pytest.raises(ValueError, match="listed twice"):
+        SGD([{"params": [w]}, {"params": [w], "lr": 0.01}], lr=0.1)
+
+
+def test_sgd_given_the_model_suggests_its_parameters() -> None:
+    model = MLP(2, [3, 1], seed=0)
+    with pytest.raises(TypeError, match=r"SGD\(params\) got the model MLP; pass model.parameters\(\)"):
+        SGD(model, lr=0.1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"SGD\(params\) must be a list of Values, got float: 1.0"):
+        SGD(1.0, lr=0.1)  # type: ignore[arg-type]
+
+
+def test_clip_grad_norm_does_not_overflow_on_huge_or_underflow_on_tiny_gradients() -> None:
+    ps = [Value(0.0), Value(0.0)]
+    ps[0].grad = ps[1].grad = 1e200
+    assert clip_grad_norm(ps, 1.0) == pytest.approx(math.sqrt(2) * 1e200, rel=1e-15)
+    assert [p.grad for p in ps] == pytest.approx([math.sqrt(0.5)] * 2, rel=1e-12)
+    ps[0].grad, ps[1].grad = 3e-200, 4e-200
+    assert clip_grad_norm(ps, 1.0) == pytest.approx(5e-200, rel=1e-15)  # below max: unchanged
+    assert (ps[0].grad, ps[1].grad) == (3e-200, 4e-200)
+
+
+@pytest.mark.parametrize("bad", [math.inf, -math.inf, math.nan])
+def test_clip_grad_norm_refuses_a_non_finite_gradient_naming_the_parameter(bad: float) -> None:
+    ps = [Value(0.0, "w.0"), Value(0.0, "b")]
+    ps[0].grad, ps[1].grad = 1.0, bad
+    with pytest.raises(ValueError, match=rf"clip_grad_norm: the gradient of b is {bad}.*lower the learning rate"):
+        clip_grad_norm(ps, 1.0)
+    assert ps[0].grad == 1.0  # nothing was scaled (no NaN from inf/inf)
+
+
+def test_clipping_arguments_are_type_checked() -> None:
+    ps = [Value(0.0)]
+    with pytest.raises(TypeError, match=r"clip_grad_norm\(max_norm\) must be a real number, got str: '1'"):
+        clip_grad_norm(ps, "1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"clip_grad_value\(params\) got the model MLP; pass model.parameters\(\)"):
+        clip_grad_value(MLP(2, [1]), 1.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"clip_grad_norm\(params\) must be a list of Values, got an item float"):
+        clip_grad_norm([1.0], 1.0)  # type: ignore[list-item]
+    assert clip_grad_norm(ps, math.inf) == 0.0  # an infinite max_norm measures without clipping

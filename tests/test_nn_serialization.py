@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 from pathlib import Path
 
 import pytest
 
+import nn
 from nn import MLP, Dropout, Layer, ModelFileError, Module, Neuron, Sequential
 
 
@@ -70,11 +72,15 @@ def test_files_whose_weights_do_not_match_the_architecture(tmp_path: Path) -> No
     path = tmp_path / "m.json"
     MLP(2, [3, 1], seed=0).save(path)
     edit(path, lambda d: d["config"].update(nouts=[4, 1]))
-    with pytest.raises(ModelFileError, match=r"missing layers\.0\.neurons\.3\.w\.0"):
+    with pytest.raises(ModelFileError, match="the config describes 17 parameters but the file holds 13"):
+        MLP.load(path)
+    MLP(2, [3, 1], seed=0).save(path)
+    edit(path, lambda d: d["state"].update({"layers.0.neurons.9.b": d["state"].pop("layers.0.neurons.0.b")}))
+    with pytest.raises(ModelFileError, match=r"missing layers\.0\.neurons\.0\.b; unexpected layers\.0\.neurons\.9\.b$"):
         MLP.load(path)
     MLP(2, [3, 1], seed=0).save(path)
     edit(path, lambda d: d["state"].update({"layers.0.neurons.0.b": "x"}))
-    with pytest.raises(ModelFileError, match="must be a finite real number, got 'x'"):
+    with pytest.raises(ModelFileError, match="must be a finite real number, got str: 'x'"):
         MLP.load(path)
     MLP(2, [3, 1], seed=0).save(path)
     edit(path, lambda d: d["config"].update(activation="swish"))
@@ -82,7 +88,7 @@ def test_files_whose_weights_do_not_match_the_architecture(tmp_path: Path) -> No
         MLP.load(path)
     MLP(2, [3, 1], seed=0).save(path)
     edit(path, lambda d: d["config"].update(bogus=1))
-    with pytest.raises(ModelFileError, match="cannot build MLP"):
+    with pytest.raises(ModelFileError, match=r"MLP config: unknown keys \['bogus'\]"):
         MLP.load(path)
 
 
@@ -110,3 +116,93 @@ def test_a_diverged_model_is_not_saved(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"parameter layers\.1\.neurons\.0\.b is inf"):
         model.save(tmp_path / "m.json")
     assert os.listdir(tmp_path) == []
+
+
+def write_doc(path: Path, cls: str, config: object, state: object | None = None) -> Path:
+    path.write_text(
+        json.dumps(
+            {
+                "format": "autograd-core.nn",
+                "version": 1,
+                "class": cls,
+                "config": config,
+                "state": {} if state is None else state,
+            }
+        )
+    )
+    return path
+
+
+def test_a_huge_architecture_is_refused_before_anything_is_built(tmp_path: Path) -> None:
+    path = write_doc(tmp_path / "big.json", "MLP", {"nin": 100000, "nouts": [100000]})
+    assert path.stat().st_size < 130
+    start = time.perf_counter()
+    with pytest.raises(ModelFileError, match="describes 10,000,100,000 parameters, more than load builds"):
+        MLP.load(path)
+    assert time.perf_counter() - start < 0.05
+    state = {f"w{i}": 0.0 for i in range(4)}
+    write_doc(
+        path,
+        "Sequential",
+        {"layers": [{"class": "Layer", "config": {"nin": 10**6, "nout": 10**6, "activation": "relu"}}]},
+        state,
+    )
+    with pytest.raises(ModelFileError, match="MAX_PARAMETERS"):
+        Module.load(path)
+    write_doc(path, "Neuron", {"nin": 1, "activation": "relu"})
+    path.write_text(path.read_text().replace('"nin": 1', '"nin": 1' + "0" * 4000))  # 10^4000 inputs
+    with pytest.raises(ModelFileError, match=r"describes about 10\^4000 parameters"):
+        Module.load(path)
+
+
+def test_every_kind_of_bad_file_raises_model_file_error(tmp_path: Path) -> None:
+    path = tmp_path / "m.json"
+    Neuron(2).save(path)
+    text = path.read_text()
+    cases = {
+        "400-digit weight": (text.replace('"b": 0.0', '"b": ' + "9" * 400), "must be a finite real number"),
+        "5000-digit weight": (text.replace('"b": 0.0', '"b": ' + "9" * 5000), "not a model file|finite real"),
+        "rng in a Neuron": (text.replace('"nin": 2', '"nin": 2, "rng": "x"'), r"unknown keys \['rng'\]"),
+        "fan_out": (text.replace('"nin": 2', '"nin": 2, "fan_out": -2'), r"unknown keys \['fan_out'\]"),
+        "NaN size": (text.replace('"nin": 2', '"nin": NaN'), r"Neuron\(nin\) must be an int"),
+        "bool version": (text.replace('"version": 1', '"version": true'), "unsupported version"),
+        "deep JSON": ("[" * 100_000 + "]" * 100_000, "not a model file"),
+    }
+    for name, (content, message) in cases.items():
+        path.write_text(content)
+        with pytest.raises(ModelFileError, match=message):
+            Module.load(path)
+        assert name
+    write_doc(path, "Sequential", {"layers": [5]})
+    with pytest.raises(ModelFileError, match=r"a module spec must be an object .*got int: 5"):
+        Module.load(path)
+    write_doc(path, "Dropout", {"p": 0.5, "rng": "x"})
+    with pytest.raises(ModelFileError, match=r"Dropout config: unknown keys \['rng'\]"):
+        Module.load(path)
+    leaf = '{"class": "Neuron", "config": {"nin": 1, "activation": "relu"}}'
+    nested = '{"class": "Sequential", "config": {"layers": [' * 5000 + leaf + "]}}" * 5000
+    path.write_text('{"format": "autograd-core.nn", "version": 1, ' + nested[1:-1] + ', "state": {"b": 0.0}}')
+    with pytest.raises(ModelFileError, match="nested too deeply"):
+        Module.load(path)
+
+
+def test_a_users_class_named_mlp_does_not_replace_nn_mlp(tmp_path: Path) -> None:
+    class MLP(nn.MLP):  # a user's own subclass with the same bare name
+        pass
+
+    nn.MLP(2, [3, 1], seed=0).save(tmp_path / "nn.json")
+    assert type(nn.MLP.load(tmp_path / "nn.json")) is nn.MLP
+    assert json.loads((tmp_path / "nn.json").read_text())["class"] == "MLP"  # files read by older versions too
+    mine = MLP(2, [3, 1], seed=0)
+    mine.save(tmp_path / "mine.json")
+    assert json.loads((tmp_path / "mine.json").read_text())["class"] == f"{__name__}.{MLP.__qualname__}"
+    assert type(nn.MLP.load(tmp_path / "mine.json")) is MLP  # a subclass loads through its parent
+    assert type(Module.load(tmp_path / "mine.json")) is MLP
+    with pytest.raises(ModelFileError, match="holds a MLP, not a"):
+        MLP.load(tmp_path / "nn.json")
+
+
+def test_each_class_declares_exactly_the_keys_its_config_writes() -> None:
+    for module in [MLP(2, [3, 1], dropout=0.1), Layer(2, 3), Neuron(2), Dropout(0.2), Sequential(Layer(2, 1))]:
+        assert tuple(module.config()) == type(module).config_keys
+        assert type(module).parameters_in(module.config()) == module.num_parameters()
