@@ -18,6 +18,7 @@ Run: ``python benchmarks/bench_compile.py`` (``python3 tasks.py bench`` runs eve
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import statistics
 import time
@@ -75,7 +76,7 @@ def moons(rounds: int) -> tuple[float, float, float]:
 def network_py_epoch(X: np.ndarray, Y: np.ndarray, sizes: list[int], eta: float, batch: int) -> None:
     """One epoch of Nielsen's network.py: per-example backprop, nablas summed per mini-batch."""
     rng = np.random.default_rng(0)
-    weights = [rng.standard_normal((m, n)) for n, m in zip(sizes[:-1], sizes[1:])]
+    weights = [rng.standard_normal((m, n)) for n, m in itertools.pairwise(sizes)]
     biases = [rng.standard_normal((m, 1)) for m in sizes[1:]]
 
     def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -142,18 +143,34 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="timed rounds per measurement (the median is shown)")
     args = parser.parse_args()
     ours, torch_ms, scalar = moons(args.rounds)
-    print(f"{'benchmark':<44} {'compiled':>10} {'peer':>10}   ratio   goal")
-    print(
-        f"{'moons 2-16-16-1 step vs PyTorch fp64 (ms)':<44} {ours:>10.3f} {torch_ms:>10.3f} {torch_ms / ours:>7.2f}×  ≥ 0.67×"
+    row("benchmark", "compiled", "peer", "ratio", "goal")
+    row(
+        "moons 2-16-16-1 step vs PyTorch fp64 (ms)",
+        f"{ours:.3f}",
+        f"{torch_ms:.3f}",
+        f"{torch_ms / ours:.2f}×",
+        "≥ 0.67×",
     )
-    print(f"{'moons step vs fit without compile (ms)':<44} {ours:>10.3f} {scalar:>10.3f} {scalar / ours:>7.1f}×")
+    row("moons step vs fit without compile (ms)", f"{ours:.3f}", f"{scalar:.3f}", f"{scalar / ours:.1f}×", "")
     ours_s, netpy_s, scalar_s = mnist_shaped()
-    print(
-        f"{'MNIST-shaped epoch vs network.py style (s)':<44} {ours_s:>10.2f} {netpy_s:>10.2f} {netpy_s / ours_s:>7.2f}×  ≥ 2×"
+    row(
+        "MNIST-shaped epoch vs network.py style (s)",
+        f"{ours_s:.2f}",
+        f"{netpy_s:.2f}",
+        f"{netpy_s / ours_s:.2f}×",
+        "≥ 2×",
     )
-    print(
-        f"{'MNIST-shaped epoch vs fit without compile (s)':<44} {ours_s:>10.2f} {scalar_s:>10.1f} {scalar_s / ours_s:>7.1f}×  ≥ 20×"
+    row(
+        "MNIST-shaped epoch vs fit without compile (s)",
+        f"{ours_s:.2f}",
+        f"{scalar_s:.1f}",
+        f"{scalar_s / ours_s:.1f}×",
+        "≥ 20×",
     )
+
+
+def row(name: str, ours: str, peer: str, ratio: str, goal: str) -> None:
+    print(f"{name:<46} {ours:>9} {peer:>9} {ratio:>8}   {goal}")
 
 
 if __name__ == "__main__":

@@ -48,7 +48,9 @@ def plot_decision_boundary(model: MLP, X: list[list[float]], y: list[int], path:
     gx, gy = np.meshgrid(np.linspace(min(xs) - 0.5, max(xs) + 0.5, 120), np.linspace(min(ys) - 0.5, max(ys) + 0.5, 120))
     model.eval()
     with no_grad():
-        scores = [a.data for a in model.batch(np.c_[gx.ravel(), gy.ravel()].tolist())]
+        scores = [
+            a.data if isinstance(a, Value) else a[0].data for a in model.batch(np.c_[gx.ravel(), gy.ravel()].tolist())
+        ]
     model.train()
     fig, ax = plt.subplots(figsize=(6, 5))
     ax.contourf(gx, gy, np.array(scores).reshape(gx.shape) > 0, levels=1, cmap="coolwarm", alpha=0.35)

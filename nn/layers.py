@@ -148,7 +148,7 @@ class Dropout(Module):
         self.p = _dropout_p(p, "Dropout(p)")
         self._rng = rng_or_none(rng, "Dropout(rng)") or random.Random()
 
-    def __call__(self, x: Input) -> list[Value]:
+    def __call__(self, x: Input) -> list[Value | float]:
         if not self.training or self.p == 0.0:
             return list(x)
         keep = 1.0 / (1.0 - self.p)

@@ -29,6 +29,10 @@ class Module:
         super().__init_subclass__(**kwargs)
         Module.registry[class_name(cls)] = cls
 
+    def __call__(self, x: Any) -> Any:
+        """The module's output for one input (each subclass defines it)."""
+        raise NotImplementedError(f"{type(self).__name__} does not define __call__")
+
     # ---------------------------------------------------------------- structure
     def children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) for each direct child module, in attribute order."""
@@ -74,7 +78,7 @@ class Module:
 
     def batch(self, X: Sequence[Any]) -> list[Any]:
         """The outputs for a list of inputs: ``[self(x) for x in X]`` (MLP does it faster)."""
-        return [self(x) for x in sequence(X, f"{type(self).__name__}.batch(X)", "examples")]  # type: ignore[operator]
+        return [self(x) for x in sequence(X, f"{type(self).__name__}.batch(X)", "examples")]
 
     def last_activation(self) -> str | None:
         """The name of the activation applied last to the output (``"sigmoid"``, ``"linear"``…),
