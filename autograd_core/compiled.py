@@ -47,6 +47,8 @@ class _Group:
     out_index: Any = None  # the output columns as a slice (adjacent) or an index array
     operand_index: list[Any] = field(default_factory=list)  # the same per operand, None if it reads parameters
     unique_weights: bool = True
+    w_view: Any = None  # matmul: W as a strided view of the parameter array, when its layout allows
+    b_view: Any = None
     needs_grad: list[bool] = field(default_factory=list)  # per operand: False when it reads only data
     unique: list[bool] = field(default_factory=list)  # per operand: its node columns are all different
 
@@ -102,6 +104,21 @@ def _index(np: Any, cols: list[int]) -> Any:
     if cols and cols == list(range(cols[0], cols[0] + len(cols))):
         return slice(cols[0], cols[0] + len(cols))
     return np.array(cols, dtype=np.intp)
+
+
+def _strided(np: Any, weights: Any, bias: Any, size: int) -> tuple[Any, Any]:
+    """Slices of the parameter array holding W (rows ``stride`` apart) and b, when nn's layout
+    (w.0 … w.k−1, b per neuron) makes them regular; else (None, None) and index arrays are used."""
+    m, k = weights.shape
+    start = int(weights[0, 0])
+    stride = int(weights[1, 0] - weights[0, 0]) if m > 1 else k + 1
+    regular = stride >= k and start + m * stride <= size
+    if not regular or not bool((weights == start + stride * np.arange(m)[:, None] + np.arange(k)).all()):
+        return None, None
+    b_view = None
+    if bias is not None and bool((bias == bias[0] + stride * np.arange(m)).all()):
+        b_view = slice(int(bias[0]), int(bias[0]) + m * stride, stride)
+    return slice(start, start + m * stride), b_view
 
 
 def _is_unique(index: Any) -> bool:
@@ -188,13 +205,13 @@ class CompiledBatch:
         """Give each group's outputs a block of adjacent columns, so a layer is a slice of the array."""
         np = self.np
         new: dict[int, int] = {}
-        for c in [*self._input_cols.tolist(), *(c for c, _ in self._constants)]:
+        for c in [*list(self._input_cols), *(c for c, _ in self._constants)]:
             new[c] = len(new)
         data = set(range(len(new)))  # the input and constant columns: no gradient needed
         for g in self._groups:
             for c in g.out:
                 new[c] = len(new)
-        self._input_cols = np.array([new[c] for c in self._input_cols.tolist()], dtype=np.intp)
+        self._input_cols = _index(np, [new[c] for c in self._input_cols.tolist()])
         self._constants = [(new[c], x) for c, x in self._constants]
         self._outputs = [(kind, new[i] if kind == "v" else i) for kind, i in self._outputs]
         out_cols = [i for kind, i in self._outputs if kind == "v"]
@@ -213,6 +230,7 @@ class CompiledBatch:
                 g.weights = np.array(g.weights, dtype=np.intp)
                 g.bias = np.array(g.bias, dtype=np.intp) if all(b is not None for b in g.bias) else None
                 g.unique_weights = len(set(g.weights.ravel().tolist())) == g.weights.size
+                g.w_view, g.b_view = _strided(np, g.weights, g.bias, len(self.values))
 
     def _place(
         self,
@@ -287,11 +305,16 @@ class CompiledBatch:
         for g in self._groups:
             if g.kind == "matmul":  # Z = X·Wᵀ + b for the layer's neurons at once
                 Xin = self._gather(V, g.operands[0], g.operand_index[0])
-                Z = Xin @ P[g.weights].T
+                W = (
+                    P[g.weights]
+                    if g.w_view is None
+                    else P[g.w_view].reshape(g.weights.shape[0], -1)[:, : g.weights.shape[1]]
+                )
+                Z = Xin @ W.T
                 if g.bias is not None:
-                    Z += P[g.bias]
+                    Z += P[g.bias] if g.b_view is None else P[g.b_view]
+                g.saved = (Xin, W)
                 V[:, g.out_index] = Z
-                g.saved = Xin
             elif g.kind == "elementwise":  # the op's array rule on every node of the group
                 n_ops = len(g.operands)
                 a = self._gather(V, g.operands[0], g.operand_index[0])
@@ -319,19 +342,24 @@ class CompiledBatch:
                 G[:, i] += dO[:, pos]
             else:
                 dP[i] += dO[:, pos].sum()
-        P = self.values
         for g in reversed(self._groups):
             upstream = G[:, g.out_index] if g.kind != "nary" else G[:, g.out[0] : g.out[0] + 1]
             if g.kind == "matmul":  # ∂C/∂X = ∂C/∂Z·W, ∂C/∂W = ∂C/∂Zᵀ·X, ∂C/∂b = Σ ∂C/∂Z
+                Xin, W = g.saved
                 if g.needs_grad[0]:
-                    self._scatter(G, dP, g.operands[0], g.operand_index[0], g.unique[0], upstream @ P[g.weights])
-                dW = upstream.T @ g.saved
-                if g.unique_weights:
+                    self._scatter(G, dP, g.operands[0], g.operand_index[0], g.unique[0], upstream @ W)
+                dW = upstream.T @ Xin
+                if g.w_view is not None:
+                    dP[g.w_view].reshape(g.weights.shape[0], -1)[:, : g.weights.shape[1]] += dW
+                elif g.unique_weights:
                     dP[g.weights] += dW
                 else:
                     np.add.at(dP, g.weights, dW)
                 if g.bias is not None:
-                    np.add.at(dP, g.bias, upstream.sum(axis=0))
+                    if g.b_view is not None:
+                        dP[g.b_view] += upstream.sum(axis=0)
+                    else:
+                        np.add.at(dP, g.bias, upstream.sum(axis=0))
             elif g.kind == "elementwise":
                 for refs, index, unique, needed, d in zip(g.operands, g.operand_index, g.unique, g.needs_grad, g.saved):
                     if needed:

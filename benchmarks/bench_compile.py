@@ -46,9 +46,9 @@ def moons(rounds: int) -> tuple[float, float, float]:
     """ms per full-batch step: compiled, PyTorch float64, fit without compile."""
     X, y = make_moons(100, noise=0.1, seed=1)
     model = MLP(2, [16, 16, 1], seed=1)
-    step = CompiledTraining(model, hinge_loss, SGD(model.parameters(), lr=0.1), None, X)
-    Xa = np.array(X)
-    ours = median_ms(lambda: step.step(Xa, y, None, 0.0), rounds, 200)
+    step = CompiledTraining(model, hinge_loss, SGD(model.parameters(), lr=0.1), None, X, y)
+    everything = list(range(len(X)))
+    ours = median_ms(lambda: step.step(everything, None, 0.0), rounds, 200)
 
     import torch
 

@@ -31,6 +31,7 @@ class CompiledTraining:
         optimizer: SGD,
         penalty: Callable[[list[Value]], Value] | None,
         X: Sequence[Sequence[float]],
+        y: Sequence[Any],
     ) -> None:
         np = self.np = require("numpy", "nn", "fit(compile=True)")
         if loss not in ON_ARRAYS:
@@ -44,6 +45,8 @@ class CompiledTraining:
                 "use compile=False"
             )
         self.loss_on_arrays = ON_ARRAYS[loss]
+        self.X = np.asarray(X, dtype=float)
+        self.Y = np.asarray(y, dtype=float).reshape(len(y), -1)
         self.params = model.parameters()
         self.model = model
         self.penalty = penalty
@@ -51,12 +54,13 @@ class CompiledTraining:
         forward = cast(Callable[[list[Value]], Any], model)  # a Module subclass with __call__
         self.compiled = compile_batch(lambda *x: forward(list(x)), self.params, X)
         index = {id(p): j for j, p in enumerate(self.params)}
-        self.groups: list[tuple[Any, float, float, float]] = []
+        self.groups: list[tuple[Any, float, float, float]] = []  # (where in the array, lr, μ, λ)
         for g in optimizer.param_groups:
             idx = [index.get(id(p)) for p in g["params"]]
             if None in idx:
                 raise ValueError("fit(compile=True): the optimiser holds a Value that is not a parameter of the model")
-            self.groups.append((np.array(idx, dtype=np.intp), g["lr"], g["momentum"], g["weight_decay"]))
+            at = slice(idx[0], idx[0] + len(idx)) if idx == list(range(idx[0], idx[0] + len(idx))) else np.array(idx)
+            self.groups.append((at, g["lr"], g["momentum"], g["weight_decay"]))
         self.velocity = np.zeros(len(self.params))
         self.has_velocity = np.zeros(len(self.params), dtype=bool)
         for j, p in enumerate(self.params):
@@ -65,15 +69,13 @@ class CompiledTraining:
                 self.velocity[j], self.has_velocity[j] = v, True
         self._stale = False
 
-    def step(
-        self, Xb: Sequence[Any], yb: Sequence[Any], max_grad_norm: float | None, threshold: float
-    ) -> tuple[float, int, float]:
-        """One SGD step on a batch → (C, number classified correctly, ‖∂C/∂p‖ before clipping)."""
+    def step(self, batch: Sequence[int], max_grad_norm: float | None, threshold: float) -> tuple[float, int, float]:
+        """One SGD step on the examples ``batch`` (indices) → (C, number correct, ‖∂C/∂p‖ before clipping)."""
         np, cb = self.np, self.compiled
-        A = cb.forward(Xb)
-        Y = np.asarray(yb, dtype=float).reshape(len(yb), -1)
+        A = cb.forward(self.X[batch])
+        Y = self.Y[batch]
         per_example, dA = self.loss_on_arrays(np, A, Y)
-        n = len(Xb)
+        n = len(batch)
         cost = float(per_example.mean())
         grad = None
         if self.penalty is not None:

@@ -298,15 +298,17 @@ def fit(
     if bar is not None:
         epoch_range = bar(epoch_range, desc="fit", unit="epoch", disable=None)  # disable=None: off if not a tty
     model.train()
-    compiled = CompiledTraining(model, loss, optimizer, penalty, X) if compile else None
+    compiled = CompiledTraining(model, loss, optimizer, penalty, X, y) if compile else None
     try:
         for epoch in epoch_range:
             start = time.perf_counter()
             total = correct = 0.0
             norms = []
-            for Xb, yb in batches(X, y, size, shuffle=batch_size is not None, rng=rng):
+            # compiled: batches of example indices into its arrays (the same rng calls, the same order)
+            Xs, ys = (range(len(X)), range(len(X))) if compiled is not None else (X, y)
+            for Xb, yb in batches(Xs, ys, size, shuffle=batch_size is not None, rng=rng):
                 if compiled is not None:
-                    cost, n_correct, norm = compiled.step(Xb, yb, max_grad_norm, threshold)
+                    cost, n_correct, norm = compiled.step(Xb, max_grad_norm, threshold)
                 else:
                     with _gc_paused():
                         cost, n_correct, norm = _step(
