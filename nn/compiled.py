@@ -56,9 +56,9 @@ class CompiledTraining:
         index = {id(p): j for j, p in enumerate(self.params)}
         self.groups: list[tuple[Any, float, float, float]] = []  # (where in the array, lr, μ, λ)
         for g in optimizer.param_groups:
-            idx = [index.get(id(p)) for p in g["params"]]
-            if None in idx:
+            if any(id(p) not in index for p in g["params"]):
                 raise ValueError("fit(compile=True): the optimiser holds a Value that is not a parameter of the model")
+            idx = [index[id(p)] for p in g["params"]]
             at = slice(idx[0], idx[0] + len(idx)) if idx == list(range(idx[0], idx[0] + len(idx))) else np.array(idx)
             self.groups.append((at, g["lr"], g["momentum"], g["weight_decay"]))
         self.velocity = np.zeros(len(self.params))
