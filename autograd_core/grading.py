@@ -103,12 +103,13 @@ class Check:
 
 _SAME = ": a is both operands, so both shares must add up (write `self.grad += …`, `other.grad += …`, never `=`)"
 _ORDER = (
-    "every op passed on its own, so the order of backward is wrong: a node's _backward must run only after "
-    "every node that uses it has added its share to node.grad (reverse topological order, each node once)"
+    "a node's _backward must run only after every node that uses it has added its share to node.grad "
+    "(reverse topological order, each node once)"
 )
 
 # Ops that micrograd builds from others (−a = a·(−1), a − b = a + (−b), a/b = a·b⁻¹) come after them,
 # so a wrong derivative is reported at the op that has it.
+_WRONG_ORDER = "every op passed on its own, so the order of backward is wrong: " + _ORDER
 OP_CHECKS: tuple[Check, ...] = (
     Check(
         "add",
@@ -230,14 +231,14 @@ GRAPH_CHECKS: tuple[Check, ...] = (
             Form(
                 "a * b + a",
                 _fan_out,
-                ("a feeds two nodes, so ∂out/∂a should be b.data + 1: both shares must add up (+=)", _ORDER),
+                ("a feeds two nodes, so ∂out/∂a should be b.data + 1: both shares must add up (+=)", _WRONG_ORDER),
             ),
         ),
         after=("add", "mul"),
     ),
     Check(
         "diamonds",
-        (Form("c = a * b; d = c + a; p = a + b; q = p * b; c * d + q * p", _diamonds, (_ORDER, _ORDER)),),
+        (Form("c = a * b; d = c + a; p = a + b; q = p * b; c * d + q * p", _diamonds, (_WRONG_ORDER, _WRONG_ORDER)),),
         after=("add", "mul"),
     ),
 )
@@ -494,7 +495,8 @@ def _check_graph(cls: type, program: Program, xs: Sequence[float]) -> None:
             raise ValueClassCheckError(
                 f"random graphs: {where}\n"
                 f"  ∂f/∂v{i}: expected {ref.grad!r} (autograd_core.Value), got v{i}.grad = {got!r}\n"
-                f"  hint: every op passed on its own, so look at how backward() combines them: {_ORDER}"
+                "  hint: every op passed on its own, so look at how backward() combines them: "
+                f"a node used twice gets both shares (+=, in every op, unary ones too), and {_ORDER}"
             )
 
 
@@ -532,7 +534,7 @@ def _run_deep_chain(cls: type) -> Result:
     got = _number(x.grad, "x.grad", "deep chain", where)
     if not _close(got, n + 1, GRAPH_TOL):
         raise ValueClassCheckError(
-            f"deep chain: {where}\n  ∂y/∂x: expected {n + 1}, got x.grad = {got!r}\n  hint: {_ORDER}"
+            f"deep chain: {where}\n  ∂y/∂x: expected {n + 1}, got x.grad = {got!r}\n  hint: {_WRONG_ORDER}"
         )
     return Result("deep chain", "passed", f"{n} additions, deeper than the recursion limit")
 

@@ -189,9 +189,7 @@ def kink_margin(program: Program, inputs: Sequence[float]) -> float:
 
 
 # ----------------------------------------------------------------- strategies
-def programs(
-    max_inputs: int = 3, max_ops: int = 8, kinds: Sequence[OpKind] = OP_KINDS
-) -> st.SearchStrategy[Program]:
+def programs(max_inputs: int = 3, max_ops: int = 8, kinds: Sequence[OpKind] = OP_KINDS) -> st.SearchStrategy[Program]:
     """Random ``Program``s: 1 … max_inputs inputs, 1 … max_ops ops of ``kinds``, operands from any earlier node."""
     if max_inputs < 1 or max_ops < 1:
         raise ValueError(f"programs: max_inputs and max_ops must be ≥ 1, got {max_inputs} and {max_ops}")
