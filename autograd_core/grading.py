@@ -61,6 +61,21 @@ class ValueClassCheckError(AssertionError):
     """A wrong result of a student's Value class; the message names the check, inputs, expected, actual and a hint."""
 
 
+class ExerciseNotDoneError(AssertionError):
+    """A check called a student's function that still raises nbgrader's stub ``NotImplementedError``."""
+
+
+def answer(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` inside a check: the stub ``raise NotImplementedError()`` becomes a message saying so."""
+    try:
+        return fn(*args, **kwargs)
+    except NotImplementedError as e:
+        name = getattr(fn, "__qualname__", type(fn).__qualname__)
+        raise ExerciseNotDoneError(
+            f"{name} is not written yet: replace `raise NotImplementedError()` in it with your code"
+        ) from e
+
+
 class _Missing(Exception):
     """An op the class does not have: no method, ``NotImplementedError``, or no support for plain numbers."""
 
