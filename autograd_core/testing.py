@@ -41,11 +41,16 @@ Scalar = Union[Value, float]
 
 
 # ------------------------------------------------- functions for Values or floats
+def _is_number(u: object) -> bool:
+    """True for a plain int or float (the reference computation), False for any Value class."""
+    return isinstance(u, (int, float))
+
+
 def _on_value_or_float(method: str, on_float: Callable[[float], float]) -> Callable[[Scalar], Scalar]:
-    """f(u): the Value method ``method`` on a Value, ``on_float`` on a float."""
+    """f(u): ``on_float`` on a number, else the method ``method`` (of any Value class, a student's too)."""
 
     def f(u: Scalar) -> Scalar:
-        return getattr(u, method)() if isinstance(u, Value) else on_float(u)
+        return on_float(u) if _is_number(u) else getattr(u, method)()  # type: ignore[arg-type]
 
     f.__name__ = method
     return f
@@ -63,15 +68,19 @@ leaky_relu = _on_value_or_float("leaky_relu", lambda u: u if u > 0 else 0.01 * u
 
 
 def vsum(values: Sequence[Scalar]) -> Scalar:
-    """Σᵢ vᵢ: one n-ary node for Values."""
-    return value_sum(values) if any(isinstance(v, Value) for v in values) else math.fsum(values)
+    """Σᵢ vᵢ: one n-ary node for Values, a chain of + for another Value class."""
+    if any(isinstance(v, Value) for v in values):
+        return value_sum(values)
+    if all(_is_number(v) for v in values):
+        return math.fsum(values)  # type: ignore[arg-type]
+    return reduce(add, values)
 
 
 def dot(weights: Sequence[Scalar], inputs: Sequence[Scalar]) -> Scalar:
-    """Σᵢ wᵢxᵢ: one n-ary node for Values."""
+    """Σᵢ wᵢxᵢ: one n-ary node for Values, products and a chain of + for another Value class."""
     if any(isinstance(v, Value) for v in (*weights, *inputs)):
         return value_dot(weights, inputs)
-    return math.fsum(w * x for w, x in zip(weights, inputs))
+    return vsum([w * x for w, x in zip(weights, inputs)])
 
 
 # ----------------------------------------------------------------------- the ops
@@ -182,19 +191,21 @@ def kink_margin(program: Program, inputs: Sequence[float]) -> float:
 
 
 # ----------------------------------------------------------------- strategies
-def programs(max_inputs: int = 3, max_ops: int = 8) -> st.SearchStrategy[Program]:
-    """Random ``Program``s: 1 … max_inputs inputs, 1 … max_ops ops, operands from any earlier node."""
+def programs(max_inputs: int = 3, max_ops: int = 8, kinds: Sequence[OpKind] = OP_KINDS) -> st.SearchStrategy[Program]:
+    """Random ``Program``s: 1 … max_inputs inputs, 1 … max_ops ops of ``kinds``, operands from any earlier node."""
     if max_inputs < 1 or max_ops < 1:
         raise ValueError(f"programs: max_inputs and max_ops must be ≥ 1, got {max_inputs} and {max_ops}")
-    return _programs(max_inputs, max_ops)
+    if not kinds or any(_KIND.get(getattr(k, "name", None)) is not k for k in kinds):  # type: ignore[arg-type]
+        raise ValueError(f"programs: kinds must be a non-empty selection from OP_KINDS, got {kinds!r}")
+    return _programs(max_inputs, max_ops, tuple(kinds))
 
 
 @st.composite
-def _programs(draw: st.DrawFn, max_inputs: int, max_ops: int) -> Program:
+def _programs(draw: st.DrawFn, max_inputs: int, max_ops: int, kinds: tuple[OpKind, ...]) -> Program:
     n_inputs = draw(st.integers(1, max_inputs))
     ops = []
     for k in range(draw(st.integers(1, max_ops))):
-        kind = draw(st.sampled_from(OP_KINDS))
+        kind = draw(st.sampled_from(kinds))
         args = tuple(draw(st.integers(0, n_inputs + k - 1)) for _ in range(kind.arity))
         ops.append(Op(kind.name, args))
     return Program(n_inputs, tuple(ops))
@@ -232,3 +243,16 @@ def assert_gradients_match(
     except GradcheckError as e:
         name = getattr(f, "__qualname__", repr(f))
         raise type(e)(f"gradients of {name} at {list(inputs)!r} do not match:\n{e}") from None
+
+
+# ------------------------------------------------------------------ autograder
+_GRADING = ("OPS", "ExerciseNotDoneError", "ValueClassCheckError", "ValueClassReport", "answer", "check_value_class")
+
+
+def __getattr__(name: str) -> Any:
+    """``check_value_class`` and its error and report, from ``autograd_core.grading`` (which uses this module)."""
+    if name in _GRADING:
+        from autograd_core import grading
+
+        return getattr(grading, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
