@@ -64,8 +64,9 @@ EXTRAS_INCLUDE = {  # what each extra of pyproject.toml pulls in (tests/test_tas
     "viz": set(),
     "testing": set(),
     "nn": set(),
-    "notebooks": {"viz", "nn"},
+    "notebooks": {"viz", "nn", "testing"},
     "dev": {"viz", "testing", "nn", "notebooks"},
+    "bench": set(),
 }
 
 
@@ -166,13 +167,25 @@ def task_notebooks(args: list[str]) -> None:
 
 
 def task_bench(args: list[str]) -> None:
-    """Run the benchmarks against micrograd (prints ms/step and ratios)."""
-    ensure_venv("dev")
+    """Run the benchmarks against micrograd, PyTorch and network.py style (prints times and ratios)."""
+    ensure_venv("dev", "bench")
     for script in sorted((ROOT / "benchmarks").glob("bench_*.py")):
         run(BIN / "python", script, *args)
 
 
-TASKS = {"demo": task_demo, "test": task_test, "notebooks": task_notebooks, "bench": task_bench}
+def task_exercises(args: list[str]) -> None:
+    """Write the student versions of notebooks/exercises (solutions cleared by nbgrader) to out/exercises/."""
+    ensure_venv("dev")
+    run(BIN / "python", "scripts/make_student_notebooks.py", *args)
+
+
+TASKS = {
+    "demo": task_demo,
+    "test": task_test,
+    "notebooks": task_notebooks,
+    "bench": task_bench,
+    "exercises": task_exercises,
+}
 
 
 def main() -> None:
