@@ -30,6 +30,7 @@ import html
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, settings
@@ -435,7 +436,7 @@ def _run_check(cls: type, check: Check) -> str:
     for form in check.forms:
         _check_form(cls, check, form, [_probe(d, i) for i, d in enumerate(form.domains[: len(form.leaves)])])
         strategy = st.tuples(*(_points(d) for d in form.domains[: len(form.leaves)]))
-        counts.append(_for_points(strategy, lambda xs, form=form: _check_form(cls, check, form, xs)))
+        counts.append(_for_points(strategy, partial(_check_form, cls, check, form)))
     return f"{', '.join(f.text for f in check.forms)}: forward and ∂ at {1 + min(counts)} points each"
 
 

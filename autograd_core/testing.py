@@ -72,7 +72,7 @@ def vsum(values: Sequence[Scalar]) -> Scalar:
     if any(isinstance(v, Value) for v in values):
         return value_sum(values)
     if all(_is_number(v) for v in values):
-        return math.fsum(values)  # type: ignore[arg-type]
+        return math.fsum(values)
     return reduce(add, values)
 
 
