@@ -137,12 +137,12 @@ class CompiledBatch:
                 raise TypeError(f"compile_batch(params) must be Values, got {type(p).__name__} at {j}: {p!r}")
         if len({id(p) for p in self.params}) != len(self.params):
             raise ValueError("compile_batch(params): a parameter is listed twice")
-        rows = [list(map(float, x)) for x in examples]
-        if not rows:
+        if not len(examples):
             raise ValueError("compile_batch(examples): give at least one example to trace")
+        picks = sorted({0, len(examples) // 2, len(examples) - 1})  # traced: the first, middle and last
+        rows = {r: [float(x) for x in examples[r]] for r in picks}
         leaves, outs, order = _trace(f, rows[0])
         sig = _signature(leaves, outs, order, self.params)
-        picks = sorted({0, len(rows) // 2, len(rows) - 1})
         for r in picks[1:]:
             other = _signature(*_trace(f, rows[r]), self.params)
             if other != sig:

@@ -299,6 +299,7 @@ def fit(
         epoch_range = bar(epoch_range, desc="fit", unit="epoch", disable=None)  # disable=None: off if not a tty
     model.train()
     compiled = CompiledTraining(model, loss, optimizer, penalty, X, y) if compile else None
+    names = [name for name, _ in named]
     try:
         for epoch in epoch_range:
             start = time.perf_counter()
@@ -318,7 +319,7 @@ def fit(
                     raise _diverged(f"the loss is {cost}", epoch, optimizer)
                 if not math.isfinite(norm):
                     raise _diverged(f"the gradient norm ‖∂C/∂p‖ is {norm} (the loss is {cost:.4g})", epoch, optimizer)
-                bad = _non_finite(named) if compiled is None else compiled.non_finite([name for name, _ in named])
+                bad = _non_finite(named) if compiled is None else compiled.non_finite(names)
                 if bad is not None:
                     raise _diverged(f"parameter {bad[0]} is {bad[1]} after an update", epoch, optimizer)
                 history.steps += 1
