@@ -70,7 +70,9 @@ function show(i) {
   position = Math.max(0, Math.min(i, frames.length - 1));
   const steps = frames.length - 1;
   try {
-    $("graph").replaceChildren(svgFor(position));
+    const svg = svgFor(position);
+    $("graph").replaceChildren(svg);
+    svg.querySelector("g.current")?.scrollIntoView({ block: "nearest", inline: "center" });
   } catch (e) {
     showError(`Graphviz could not draw this graph: ${e}`);
   }
@@ -125,6 +127,7 @@ function check() {
 }
 
 $("run").addEventListener("click", run);
+$("fit").addEventListener("change", () => $("graph").classList.toggle("fit", $("fit").checked));
 $("check").addEventListener("click", check);
 $("prev").addEventListener("click", () => show(position - 1));
 $("next").addEventListener("click", () => show(position + 1));

@@ -31,19 +31,17 @@ class PlaygroundError(Exception):
     """The code ran but did not say what to draw or check; the message says how."""
 
 
-def execute(code: str) -> tuple[dict[str, Any], Any, str]:
-    """Run ``code`` in a fresh namespace: the namespace, the value of a last bare expression, what it printed."""
+def execute(code: str, out: io.StringIO) -> tuple[dict[str, Any], Any]:
+    """Run ``code`` in a fresh namespace, printing to ``out``: the namespace and the value of a last bare expression."""
     tree = ast.parse(code, FILENAME)  # a SyntaxError names the line
     linecache.cache[FILENAME] = (len(code), None, code.splitlines(keepends=True), FILENAME)  # tracebacks show lines
     last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
     namespace: dict[str, Any] = {"__name__": "__main__"}
-    out = io.StringIO()
-    result = None
     with contextlib.redirect_stdout(out):
         exec(compile(tree, FILENAME, "exec"), namespace)
-        if last is not None:
-            result = eval(compile(ast.Expression(last.value), FILENAME, "eval"), namespace)
-    return namespace, result, out.getvalue()
+        if last is None:
+            return namespace, None
+        return namespace, eval(compile(ast.Expression(last.value), FILENAME, "eval"), namespace)
 
 
 def function_and_point(namespace: dict[str, Any]) -> tuple[Callable[..., Value], list[float]] | None:
@@ -110,9 +108,9 @@ def run(code: str) -> str:
 
     ``grads`` maps each node's name (as drawn) to its final grad as drawn (``fmt_number``).
     """
-    printed = ""
+    printed = io.StringIO()
     try:
-        namespace, last, printed = execute(code)
+        namespace, last = execute(code, printed)
         root = find_root(namespace, last)
         root.zero_grad()
         stepper = BackpropStepper(root)  # runs root.backward(), recording each step
@@ -122,7 +120,7 @@ def run(code: str) -> str:
         return json.dumps(
             {
                 "ok": True,
-                "stdout": printed,
+                "stdout": printed.getvalue(),
                 "root": scene.name(root),
                 "overview": overview,
                 "frames": frames,
@@ -131,7 +129,7 @@ def run(code: str) -> str:
             }
         )
     except Exception as e:
-        return json.dumps({"ok": False, "stdout": printed, "error": error_text(e)})
+        return json.dumps({"ok": False, "stdout": printed.getvalue(), "error": error_text(e)})
 
 
 def report(f: Callable[..., Value], xs: list[float]) -> str:
@@ -161,7 +159,7 @@ def report(f: Callable[..., Value], xs: list[float]) -> str:
 def check(code: str) -> str:
     """Run the code and gradcheck its ``f`` at ``xs``: JSON with the per-input report or the error."""
     try:
-        namespace, _, _ = execute(code)
+        namespace, _ = execute(code, io.StringIO())
         found = function_and_point(namespace)
         if found is None:
             raise PlaygroundError("gradcheck needs f (a function of Values) and xs (the point): define both")

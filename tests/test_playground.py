@@ -1,0 +1,139 @@
+"""The playground's Python side (site/playground.py) in CPython: the code conventions, the errors, the examples.
+
+The browser test (test_site_browser.py) runs the same module in Pyodide.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autograd_core import BackpropStepper, Value
+from autograd_core.viz import fmt_number
+
+SITE = Path(__file__).resolve().parent.parent / "site"
+EXAMPLES = sorted((SITE / "examples").glob("*.py"))
+
+spec = importlib.util.spec_from_file_location("playground", SITE / "playground.py")
+assert spec is not None and spec.loader is not None
+playground = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(playground)
+
+
+def run(code: str) -> dict[str, Any]:
+    return json.loads(playground.run(code))
+
+
+def check(code: str) -> dict[str, Any]:
+    return json.loads(playground.check(code))
+
+
+NEURON = """
+from autograd_core import Value
+x, w, b = Value(5.0, "x"), Value(0.5, "w"), Value(1.0, "b")
+z = w * x + b
+z.label = "z"
+"""
+
+
+def test_root_the_last_expression_or_f_at_xs_is_drawn() -> None:
+    x, a = 5.0, 1 / (1 + math.exp(-3.5))  # z = 0.5·5 + 1
+    by_root = run(NEURON + "root = z.sigmoid()\nprint('hi')")
+    by_expression = run(NEURON + "z.sigmoid()")
+    by_function = run(
+        "def f(x, w, b):\n    z = w * x + b\n    z.label = 'z'\n    return z.sigmoid()\nxs = [5.0, 0.5, 1.0]"
+    )
+    for result in (by_root, by_expression, by_function):
+        assert result["ok"], result
+        assert result["grads"]["w"] == fmt_number(x * a * (1 - a))  # ∂σ(z)/∂w = x·σ′(z)
+        assert len(result["frames"]) == 3  # σ, then the two + and * nodes
+    assert by_root["stdout"] == "hi\n" and not by_root["checkable"] and by_function["checkable"]
+    assert by_function["overview"] == by_root["overview"]  # leaves named after f's parameters
+
+
+def test_the_frames_are_the_steppers() -> None:
+    result = run(NEURON + "root = (z * z).tanh()")
+    x, w, b = Value(5.0, "x"), Value(0.5, "w"), Value(1.0, "b")
+    z = w * x + b
+    z.label = "z"
+    stepper = BackpropStepper((z * z).tanh())
+    assert [f["caption"] for f in result["frames"]] == [stepper.caption(i) for i in range(len(stepper))]
+    assert [f["dot"] for f in result["frames"]] == [stepper.frame(i).source for i in range(len(stepper))]
+
+
+def test_run_starts_from_zero_grads_even_after_a_backward_in_the_code() -> None:
+    result = run(NEURON + "z.backward()\nz.backward()\nroot = z")
+    assert result["grads"] == {"x": "0.5", "w": "5.0", "v2": "1.0", "b": "1.0", "z": "1.0"}
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("x = (1 +\n", "SyntaxError"),
+        ("x = 1", "nothing to draw: end your code with root = <a Value>"),
+        ("root = 3.0", "root must be a Value, got float: 3.0"),
+        ("def f(x):\n    return x", "xs must be a list of numbers"),
+        ("f = 1\nxs = [1.0]", "f must be a function of Values"),
+        ("def f(x):\n    return 2.0\nxs = [1.0]", "f must return a Value, got float: 2.0"),
+    ],
+)
+def test_mistakes_give_a_message(code: str, message: str) -> None:
+    result = run(code)
+    assert not result["ok"] and message in result["error"], result
+
+
+def test_a_runtime_error_shows_the_traceback_from_the_users_line() -> None:
+    result = run("from autograd_core import Value\nx = Value(0.0, 'x')\nprint('before')\nroot = x.log()")
+    error = result["error"]
+    assert error.startswith('Traceback (most recent call last):\n  File "<your code>", line 4, in <module>\n')
+    assert "root = x.log()" in error and "ValueError: op 'log'" in error
+    assert "playground" not in error  # the page's own frames are left out
+    assert result["stdout"] == "before\n"
+
+
+def test_gradcheck_reports_every_input_and_catches_a_wrong_derivative() -> None:
+    right = (
+        "from autograd_core import Value\n"
+        "def f(x, y):\n"
+        "    return Value(x.data * y.data, parents=(x, y), local_grads=({}, x.data))\n"
+        "xs = [2.0, 3.0]"
+    )
+    report = check(right.format("y.data"))["report"]
+    lines = report.splitlines()
+    assert lines[1].split()[:4] == ["∂f/∂x", "2", "3", "3"] and lines[1].endswith("ok")
+    assert lines[2].split()[:4] == ["∂f/∂y", "3", "2", "2"] and lines[2].endswith("ok")
+    assert "gradcheck(f, xs) → True" in report
+    assert "gradcheck(f, xs, order=2) raised TypeError" in report  # float local_grads: first order only
+    wrong = check(right.format("1.0"))["report"]
+    assert wrong.splitlines()[1].endswith("FAIL") and wrong.splitlines()[2].endswith("ok")
+    assert "gradcheck(f, xs) raised GradcheckError:\ngradcheck failed for 1 of 2 inputs" in wrong
+    assert not check(NEURON + "root = z")["ok"]  # no f and xs
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_every_example_runs_and_passes_gradcheck(path: Path) -> None:
+    code = path.read_text(encoding="utf-8")
+    assert code.startswith("# ")  # the title in the menu
+    result = run(code)
+    assert result["ok"], result.get("error")
+    assert result["frames"]
+    report = check(code)["report"]
+    assert "gradcheck(f, xs) → True" in report and "gradcheck(f, xs, order=2) → True" in report, report
+
+
+def test_the_neuron_example_has_the_numbers_its_comments_claim() -> None:
+    code = (SITE / "examples" / "1_neuron.py").read_text(encoding="utf-8")
+    grads = run(code)["grads"]
+    assert (grads["a"], grads["z"], grads["w1"]) == ("-1.007", "-0.006693", "-0.03346")
+    assert "z.grad = a − y = −0.006693, w1.grad = x1·z.grad = −0.03346" in code
+
+
+def test_grad_of_grad_example_steps_to_the_second_derivative() -> None:
+    result = run((SITE / "examples" / "5_grad_of_grad.py").read_text(encoding="utf-8"))
+    assert result["grads"]["x"] == "12.0"  # f''(2) = 6·2
+    assert "f''(2) = 12.0" in result["stdout"]
