@@ -147,8 +147,10 @@ $("example").addEventListener("change", () => {
 async function boot() {
   const start = performance.now();
   const pending = new Set(["Python (Pyodide)", "Graphviz (viz-js)", "autograd_core"]);
+  window.playgroundTimes = {}; // seconds from the start until each part was ready
   const progress = (done) => {
     pending.delete(done);
+    if (done) window.playgroundTimes[done] = (performance.now() - start) / 1000;
     if (pending.size) setStatus(`Loading ${[...pending].join(", ")}… (about 15 MB the first time, then cached)`);
   };
   progress(null);
