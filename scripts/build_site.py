@@ -72,18 +72,14 @@ def graphviz_wheel() -> Path:
         python = str(venv_python) if venv_python.exists() else sys.executable
         version = GRAPHVIZ_WHEEL.split("-")[1]
         with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
-            run(
-                python,
-                "-m",
-                "pip",
-                "download",
-                "-q",
-                "--no-deps",
-                "--only-binary=:all:",
-                "-d",
-                tmp,
-                f"graphviz=={version}",
-            )
+            pip = [python, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", tmp]
+            try:
+                run(*pip, f"graphviz=={version}")
+            except subprocess.CalledProcessError:
+                sys.exit(
+                    f"build_site: could not download {GRAPHVIZ_WHEEL} with {python} -m pip (needs pip and PyPI once; "
+                    f"apt-get install python3-pip, or put the wheel into {CACHE} yourself)"
+                )
             os.replace(Path(tmp) / GRAPHVIZ_WHEEL, wheel)
     if sha256(wheel) != GRAPHVIZ_SHA256:
         wheel.unlink()

@@ -51,13 +51,22 @@ editor.addEventListener("keydown", (event) => {
     const { selectionStart: start, selectionEnd: end, value } = editor;
     editor.value = value.slice(0, start) + "    " + value.slice(end);
     editor.selectionStart = editor.selectionEnd = start + 4;
-    saveHash();
+    editor.dispatchEvent(new Event("input"));
   } else if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
     event.preventDefault();
     run();
   }
 });
-editor.addEventListener("input", saveHash);
+editor.addEventListener("input", () => {
+  saveHash();
+  showExample();
+});
+
+// the menu shows the example in the editor, or "(your code)" once it is edited
+function showExample() {
+  const shown = examples.find((e) => e.code === editor.value);
+  $("example").value = shown ? shown.id : "";
+}
 
 // ---- drawing and stepping ----
 function svgFor(i) {
@@ -156,13 +165,12 @@ async function boot() {
   progress(null);
   const manifest = await (await fetch("manifest.json")).json();
   examples = manifest.examples;
+  const yours = new Option("(your code)", "");
+  yours.hidden = true;
+  $("example").add(yours);
   for (const e of examples) $("example").add(new Option(e.title, e.id));
-  const fromHash = codeFromHash();
-  if (fromHash !== null) {
-    $("example").add(new Option("(the code from the link)", ""), 0);
-    $("example").value = "";
-  }
-  editor.value = fromHash ?? examples[0].code;
+  editor.value = codeFromHash() ?? examples[0].code;
+  showExample();
   $("versions").textContent =
     `Pyodide ${manifest.pyodide} · viz-js ${manifest.viz} · graphviz (Python) ${manifest.graphviz}`;
 

@@ -148,6 +148,11 @@ def test_the_playground_runs_steps_and_checks_offline(site_url: str) -> None:
             assert "SyntaxError" in page.locator("#error").text_content()
             assert page.locator("#graph svg").count() == 0
             assert page.url == site_url + "#code=" + quote(broken, safe="-_.!~*'()")
+            page.fill("#code", "x = 1")
+            page.keyboard.press("End")
+            page.keyboard.press("Tab")  # indents in the editor instead of leaving it
+            assert page.locator("#code").input_value() == "x = 1    "
+            assert page.locator("#example").input_value() == ""  # the menu says "(your code)"
             page.fill("#code", "from autograd_core import Value\nx = Value(0.0, 'x')\nx.log()")
             page.keyboard.press("Control+Enter")
             assert "ValueError: op 'log'" in page.locator("#error").text_content()
