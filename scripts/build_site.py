@@ -37,7 +37,7 @@ PYODIDE_FILES = (  # what loadPyodide fetches; the rest of the npm package is fo
     "python_stdlib.zip",
     "pyodide-lock.json",
 )
-VIZ_FILES = {"3.": "lib/viz-standalone.mjs"}  # @viz-js/viz 3.x before 3.12 ships one ES module with the wasm inlined
+VIZ_BUNDLES = ("lib/viz-standalone.mjs", "dist/viz.js")  # @viz-js/viz's ES module with the wasm inlined (≤ 3.11, later)
 PYTHON_PACKAGES = ("autograd_core", "nn")
 PAGE_FILES = ("index.html", "app.js", "style.css")
 
@@ -119,9 +119,10 @@ def build(out: Path) -> Path:
     ensure_node_modules()
     wheel = graphviz_wheel()
     viz_version = npm_version("@viz-js/viz")
-    viz_file = next((f for prefix, f in VIZ_FILES.items() if viz_version.startswith(prefix)), None)
+    viz_dir = NODE_MODULES / "@viz-js" / "viz"
+    viz_file = next((viz_dir / f for f in VIZ_BUNDLES if (viz_dir / f).exists()), None)
     if viz_file is None:
-        sys.exit(f"build_site: do not know where @viz-js/viz {viz_version} keeps its browser bundle")
+        sys.exit(f"build_site: found none of {', '.join(VIZ_BUNDLES)} in @viz-js/viz {viz_version}")
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -132,7 +133,7 @@ def build(out: Path) -> Path:
         for name in PYODIDE_FILES:
             shutil.copy2(NODE_MODULES / "pyodide" / name, tmp / "pyodide" / name)
         (tmp / "viz").mkdir()
-        shutil.copy2(NODE_MODULES / "@viz-js" / "viz" / viz_file, tmp / "viz" / "viz.mjs")
+        shutil.copy2(viz_file, tmp / "viz" / "viz.mjs")
         python_zip(tmp / "python.zip", wheel)
         manifest = {
             "pyodide": npm_version("pyodide"),
