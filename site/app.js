@@ -118,7 +118,8 @@ function run() {
   }
   showError("");
   svgs.clear();
-  const overview = `${result.root}: the whole graph after ${result.root}.backward(); ▶ steps through it node by node`;
+  const root = result.root || "root";
+  const overview = `${root}: the whole graph after ${root}.backward(); ▶ steps through it node by node`;
   frames = [{ dot: result.overview, caption: overview }, ...result.frames];
   show(0);
 }

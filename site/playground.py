@@ -21,7 +21,6 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from autograd_core import BackpropStepper, Value, draw_graph, grad, gradcheck, numerical_grad
-from autograd_core.viz import fmt_number
 
 FILENAME = "<your code>"
 ATOL = RTOL = 1e-5  # gradcheck's defaults, used for the per-input table
@@ -104,27 +103,22 @@ def error_text(e: BaseException) -> str:
 
 
 def run(code: str) -> str:
-    """Run the code and step through ``root.backward()``: JSON with the overview graph and one frame per step.
-
-    ``grads`` maps each node's name (as drawn) to its final grad as drawn (``fmt_number``).
-    """
+    """Run the code and step through ``root.backward()``: JSON with the overview graph and one frame per step."""
     printed = io.StringIO()
     try:
         namespace, last = execute(code, printed)
         root = find_root(namespace, last)
         root.zero_grad()
         stepper = BackpropStepper(root)  # runs root.backward(), recording each step
-        scene = stepper.scene
         overview = draw_graph(root).source
         frames = [{"dot": stepper.frame(i).source, "caption": stepper.caption(i)} for i in range(len(stepper))]
         return json.dumps(
             {
                 "ok": True,
                 "stdout": printed.getvalue(),
-                "root": scene.name(root),
+                "root": root.label,
                 "overview": overview,
                 "frames": frames,
-                "grads": {scene.name(v): fmt_number(v.grad) for v in scene.order},
                 "checkable": function_and_point(namespace) is not None,
             }
         )
