@@ -10,9 +10,10 @@ const APP_DIR = "/home/pyodide/app";
 let playground = null; // the playground module, once Pyodide has loaded
 let viz = null;
 let examples = [];
-let frames = []; // frames[0]: the whole graph after backward(); frames[k]: after step k
+let steps = 0; // position 0: the whole graph after backward(); position k: after step k
+let overview = null; // { dot, caption } of position 0
 let position = 0;
-const svgs = new Map();
+const frames = new Map(); // position -> { svg, caption }, drawn when first shown
 
 function setStatus(text, done = false) {
   $("status").textContent = text;
@@ -69,31 +70,34 @@ function showExample() {
 }
 
 // ---- drawing and stepping ----
-function svgFor(i) {
-  if (!svgs.has(i)) svgs.set(i, viz.renderSVGElement(frames[i].dot));
-  return svgs.get(i);
+function frameAt(i) {
+  if (!frames.has(i)) {
+    const { dot, caption } = i === 0 ? overview : JSON.parse(playground.frame(i - 1));
+    frames.set(i, { svg: viz.renderSVGElement(dot), caption });
+  }
+  return frames.get(i);
 }
 
 function show(i) {
-  if (!frames.length) return;
-  position = Math.max(0, Math.min(i, frames.length - 1));
-  const steps = frames.length - 1;
+  if (!overview) return;
+  position = Math.max(0, Math.min(i, steps));
   try {
-    const svg = svgFor(position);
+    const { svg, caption } = frameAt(position);
     $("graph").replaceChildren(svg);
     svg.querySelector("g.current")?.scrollIntoView({ block: "nearest", inline: "center" });
+    $("caption").textContent = caption;
   } catch (e) {
-    showError(`Graphviz could not draw this graph: ${e}`);
+    showError(`This step could not be drawn: ${e}`);
   }
-  $("caption").textContent = frames[position].caption;
-  $("counter").textContent = position === 0 ? `all ${steps} steps done` : `step ${position} / ${steps}`;
+  const done = steps ? `all ${steps} steps done` : "no steps";
+  $("counter").textContent = position === 0 ? done : `step ${position} / ${steps}`;
   $("prev").disabled = position === 0;
   $("next").disabled = position === steps;
 }
 
 function clearGraph() {
-  frames = [];
-  svgs.clear();
+  overview = null;
+  frames.clear();
   $("graph").replaceChildren();
   $("caption").textContent = "";
   $("counter").textContent = "";
@@ -111,16 +115,18 @@ function run() {
     result = { ok: false, stdout: "", error: String(e) };
   }
   showText("stdout", result.stdout);
+  clearGraph();
   if (!result.ok) {
-    clearGraph();
     showError(result.error);
     return;
   }
   showError("");
-  svgs.clear();
   const root = result.root || "root";
-  const overview = `${root}: the whole graph after ${root}.backward(); ▶ steps through it node by node`;
-  frames = [{ dot: result.overview, caption: overview }, ...result.frames];
+  const caption = result.steps
+    ? `${root}: the whole graph after ${root}.backward(); ▶ steps through it node by node`
+    : `${root} is a leaf: backward() has no steps`;
+  steps = result.steps;
+  overview = { dot: result.overview, caption };
   show(0);
 }
 

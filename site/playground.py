@@ -102,28 +102,38 @@ def error_text(e: BaseException) -> str:
     return "".join(traceback.format_exception(type(e), e, tb))
 
 
+_stepper: BackpropStepper | None = None  # the last run's steps, drawn one at a time by frame(i)
+
+
 def run(code: str) -> str:
-    """Run the code and step through ``root.backward()``: JSON with the overview graph and one frame per step."""
+    """Run the code and step through ``root.backward()``: JSON with the whole graph and the number of steps."""
+    global _stepper
+    _stepper = None
     printed = io.StringIO()
     try:
         namespace, last = execute(code, printed)
         root = find_root(namespace, last)
         root.zero_grad()
         stepper = BackpropStepper(root)  # runs root.backward(), recording each step
-        overview = draw_graph(root).source
-        frames = [{"dot": stepper.frame(i).source, "caption": stepper.caption(i)} for i in range(len(stepper))]
-        return json.dumps(
-            {
-                "ok": True,
-                "stdout": printed.getvalue(),
-                "root": root.label,
-                "overview": overview,
-                "frames": frames,
-                "checkable": function_and_point(namespace) is not None,
-            }
-        )
+        result = {
+            "ok": True,
+            "stdout": printed.getvalue(),
+            "root": root.label,
+            "overview": draw_graph(root).source,
+            "steps": len(stepper),
+            "checkable": function_and_point(namespace) is not None,
+        }
+        _stepper = stepper
+        return json.dumps(result)
     except Exception as e:
         return json.dumps({"ok": False, "stdout": printed.getvalue(), "error": error_text(e)})
+
+
+def frame(i: int) -> str:
+    """Step ``i`` (from 0) of the last run: JSON with its graph (DOT text) and its chain-rule caption."""
+    if _stepper is None:
+        raise RuntimeError("frame(i): run(code) first")
+    return json.dumps({"dot": _stepper.frame(i).source, "caption": _stepper.caption(i)})
 
 
 def report(f: Callable[..., Value], xs: list[float]) -> str:

@@ -61,7 +61,7 @@ def test_root_the_last_expression_or_f_at_xs_is_drawn() -> None:
     for result in (by_root, by_expression, by_function):
         assert result["ok"], result
         assert result["overview"] == expected
-        assert len(result["frames"]) == 3  # σ, then the + and * nodes
+        assert result["steps"] == 3  # σ, then the + and * nodes
     assert by_root["stdout"] == "hi\n" and not by_root["checkable"] and by_function["checkable"]
 
 
@@ -71,8 +71,13 @@ def test_the_frames_are_the_steppers() -> None:
     z = w * x + b
     z.label = "z"
     stepper = BackpropStepper((z * z).tanh())
-    assert [f["caption"] for f in result["frames"]] == [stepper.caption(i) for i in range(len(stepper))]
-    assert [f["dot"] for f in result["frames"]] == [stepper.frame(i).source for i in range(len(stepper))]
+    assert result["steps"] == len(stepper) == 4
+    frames = [json.loads(playground.frame(i)) for i in range(len(stepper))]
+    assert [f["caption"] for f in frames] == [stepper.caption(i) for i in range(len(stepper))]
+    assert [f["dot"] for f in frames] == [stepper.frame(i).source for i in range(len(stepper))]
+    assert not run("root = 1 +")["ok"]
+    with pytest.raises(RuntimeError, match=r"run\(code\) first"):  # no frames left from the earlier run
+        playground.frame(0)
 
 
 def test_run_starts_from_zero_grads_even_after_a_backward_in_the_code() -> None:
@@ -130,7 +135,7 @@ def test_every_example_runs_and_passes_gradcheck(path: Path) -> None:
     assert code.startswith("# ")  # the title in the menu
     result = run(code)
     assert result["ok"], result.get("error")
-    assert result["frames"]
+    assert result["steps"] > 0
     report = check(code)["report"]
     assert "gradcheck(f, xs) → True" in report and "gradcheck(f, xs, order=2) → True" in report, report
 
