@@ -78,13 +78,22 @@ function frameAt(i) {
   return frames.get(i);
 }
 
+// scroll the graph's box (not the page) so that the current node is in its middle
+function reveal(node) {
+  const box = $("graph");
+  const [n, b] = [node.getBoundingClientRect(), box.getBoundingClientRect()];
+  box.scrollLeft += n.left + n.width / 2 - (b.left + b.width / 2);
+  box.scrollTop += n.top + n.height / 2 - (b.top + b.height / 2);
+}
+
 function show(i) {
   if (!overview) return;
   position = Math.max(0, Math.min(i, steps));
   try {
     const { svg, caption } = frameAt(position);
     $("graph").replaceChildren(svg);
-    svg.querySelector("g.current")?.scrollIntoView({ block: "nearest", inline: "center" });
+    const current = svg.querySelector("g.current");
+    if (current) reveal(current);
     $("caption").textContent = caption;
   } catch (e) {
     showError(`This step could not be drawn: ${e}`);
