@@ -29,8 +29,9 @@ HINTS = {
     "dot": "Graphviz's `dot` is missing: apt-get install graphviz | brew install graphviz"
     " | conda install -c conda-forge graphviz",
     "chromium": "Chromium is missing (browser tests): apt-get install chromium",
+    "npm": "npm is missing (the browser playground): apt-get install npm | https://nodejs.org",
 }
-APT_PACKAGES = {"dot": "graphviz", "chromium": "chromium"}
+APT_PACKAGES = {"dot": "graphviz", "chromium": "chromium", "npm": "npm"}
 SUPPORTED_PYTHONS = ("3.10", "3.11", "3.12", "3.13")  # noxfile.py PYTHONS; the README says so
 
 
@@ -146,6 +147,7 @@ def task_test(args: list[str]) -> None:
     ensure_venv("dev")
     ensure_program("dot")
     ensure_program("chromium")
+    ensure_program("npm")  # the playground's browser test builds the site with npm ci
     run(BIN / "ruff", "check", ".")
     run(BIN / "ruff", "format", "--check", ".")
     run(BIN / "mypy")  # autograd_core and nn, configured in pyproject.toml
@@ -179,12 +181,19 @@ def task_exercises(args: list[str]) -> None:
     run(BIN / "python", "scripts/make_student_notebooks.py", *args)
 
 
+def task_site(args: list[str]) -> None:
+    """Build the browser playground into out/site/ (serve it: python3 -m http.server -d out/site)."""
+    ensure_program("npm")
+    run(sys.executable, ROOT / "scripts" / "build_site.py", *args)
+
+
 TASKS = {
     "demo": task_demo,
     "test": task_test,
     "notebooks": task_notebooks,
     "bench": task_bench,
     "exercises": task_exercises,
+    "site": task_site,
 }
 
 
