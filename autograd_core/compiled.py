@@ -272,6 +272,23 @@ class CompiledBatch:
             "elementwise", op, out, [[r] for r in refs], constant
         )
 
+    def describe(self) -> list[str]:
+        """One line per array operation, in forward order: what it computes from how many scalar nodes."""
+        lines = []
+        for g in self._groups:
+            if g.kind == "matmul":
+                m, k = g.weights.shape
+                plus_b = " + b" if g.bias is not None else ""
+                lines.append(
+                    f"Z = X·Wᵀ{plus_b}: {m} dot node{'s' if m > 1 else ''} as one product (batch × {k}) · ({k} × {m})"
+                )
+            elif g.kind == "elementwise":
+                n = len(g.out)
+                lines.append(f"{g.op.name}: {n} node{'s' if n > 1 else ''} as one call on (batch × {n})")
+            else:
+                lines.append(f"{g.op.name}: 1 node with {len(g.operands)} parents")
+        return lines
+
     # --------------------------------------------------------------- running
     def read_params(self) -> None:
         """Copy the parameters' ``.data`` into ``values`` (after you changed the Values)."""

@@ -110,24 +110,14 @@ def mnist_shaped(n: int = 60_000, scalar_n: int = 600) -> tuple[float, float, fl
     X = rng.random((n, 784))
     labels = rng.integers(0, 10, n)
     Y = np.eye(10)[labels]
-    Xl, Yl = X.tolist(), Y.tolist()
 
     def train(compile: bool, count: int) -> float:
+        """One epoch of fit on the first ``count`` examples: NumPy arrays when compiled, lists without."""
         model = MLP(784, [30, 10], activation="sigmoid", output_activation="sigmoid", seed=0)
         opt = SGD(model.parameters(), lr=3.0)
+        Xs, Ys = (X[:count], Y[:count]) if compile else (X[:count].tolist(), Y[:count].tolist())
         t0 = time.perf_counter()
-        fit(
-            model,
-            Xl[:count],
-            Yl[:count],
-            quadratic_cost,
-            opt,
-            1,
-            10,
-            progress=False,
-            rng=random.Random(0),
-            compile=compile,
-        )
+        fit(model, Xs, Ys, quadratic_cost, opt, 1, 10, progress=False, rng=random.Random(0), compile=compile)
         return time.perf_counter() - t0
 
     ours = train(True, n)

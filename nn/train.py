@@ -101,6 +101,8 @@ def _check_data(X: Sequence[Any], y: Sequence[Any], where: str) -> None:
         raise ValueError(f"{where}: got {len(X)} inputs but {len(y)} targets")
     if len(X) == 0:
         raise ValueError(f"{where}: got no examples")
+    if _finite_array(X) and _finite_array(y):  # NumPy arrays of numbers: checked in one pass
+        return
     for i, x in enumerate(X):
         if isinstance(x, (str, bytes, dict)) or not hasattr(x, "__len__"):
             raise TypeError(f"{where}(X): X[{i}] must be a list of input numbers (one example), got {got(x)}")
@@ -108,6 +110,15 @@ def _check_data(X: Sequence[Any], y: Sequence[Any], where: str) -> None:
     for i, t in enumerate(y):
         many = hasattr(t, "__len__") and not isinstance(t, (str, bytes, dict))
         _check_numbers(t if many else (t,), f"{where}(y): y[{i}]", f"example {i}, output", many)
+
+
+def _finite_array(a: Any) -> bool:
+    """True for a NumPy array of real numbers, all finite (the loops below name what is not)."""
+    if not (hasattr(a, "dtype") and hasattr(a, "ndim")) or a.dtype.kind not in "iuf":
+        return False
+    import numpy as np  # an array came in, so NumPy is there
+
+    return bool(np.isfinite(a).all())
 
 
 def _check_numbers(xs: Any, where: str, what: str, indexed: bool = True) -> None:
