@@ -59,6 +59,17 @@ def no_grad() -> Iterator[None]:
         _grad_enabled.reset(token)
 
 
+@contextmanager
+def enable_grad() -> Iterator[None]:
+    """Inside this block new Values record their graph again, even inside ``no_grad()``
+    (``grad(f)`` uses it, so derivatives work in code that runs under ``no_grad``)."""
+    token = _grad_enabled.set(True)
+    try:
+        yield
+    finally:
+        _grad_enabled.reset(token)
+
+
 def is_grad_enabled() -> bool:
     """True unless called inside ``no_grad()``."""
     return _grad_enabled.get()
@@ -927,6 +938,15 @@ def gradients(output: Value, inputs: Value | Sequence[Value], *, create_graph: b
     return result
 
 
+def _times(d: Derivative, g: Derivative) -> Derivative:
+    """d · g, without a node for a constant factor 1 (the seed, or ∂(a + b)/∂a)."""
+    if d.__class__ is not Value and d == 1.0:
+        return g
+    if g.__class__ is not Value and g == 1.0:
+        return d
+    return d * g
+
+
 def _gradient_graph(output: Value, inputs: list[Value]) -> tuple[Value, ...]:
     """The backward pass built from Values: ḡ(p) += ∂node/∂p · ḡ(node), with ∂node/∂p from the op's ``grads``."""
     order = _reverse_topological_order(output, with_leaves=False)[0]
@@ -946,7 +966,7 @@ def _gradient_graph(output: Value, inputs: list[Value]) -> tuple[Value, ...]:
         for p, d in zip(v.parents, op.grads(v)):
             if d.__class__ is not Value and not d:  # a constant 0: no contribution at any order
                 continue
-            term = d * g
+            term = _times(d, g)
             old = grad.get(id(p))
             grad[id(p)] = term if old is None else old + term
     return tuple(g if isinstance(g := grad.get(id(x), 0.0), Value) else Value(g) for x in inputs)

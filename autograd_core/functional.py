@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, Union
 
-from autograd_core.engine import Value, _as_float, gradients, topological_order
+from autograd_core.engine import Value, _as_float, enable_grad, gradients, topological_order, vsum
 
 Grads = Union[float, tuple[float, ...], Value, tuple[Value, ...]]
 
@@ -52,6 +52,7 @@ def value_and_grad(f: Callable[..., Value]) -> Callable[..., tuple[Any, Grads]]:
     """
 
     @wraps(f)
+    @enable_grad()  # it differentiates by building a graph, also when called under no_grad
     def wrapper(*xs: Any) -> tuple[Any, Grads]:
         if any(isinstance(x, Value) for x in xs):
             leaves = _leaves(xs, "value_and_grad")
@@ -87,6 +88,7 @@ def hessian(f: Callable[..., Value]) -> Callable[..., tuple[tuple[float, ...], .
     """
 
     @wraps(f)
+    @enable_grad()
     def wrapper(*xs: float) -> tuple[tuple[float, ...], ...]:
         leaves = _leaves([_as_float(x, f"hessian(f) argument {i}") for i, x in enumerate(xs)], "hessian")
         out = _output(f(*leaves), "hessian")
@@ -107,14 +109,15 @@ def jvp(f: Callable[..., Value | list[Value]], primals: Sequence[float], tangent
         raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents")
     leaves = _leaves([_as_float(x, f"jvp primal {i}") for i, x in enumerate(primals)], "jvp")
     dots = [_as_float(t, f"jvp tangent {i}") for i, t in enumerate(tangents)]
-    result = f(*leaves)
+    with enable_grad():  # the tangents flow along the recorded graph
+        result = f(*leaves)
     outs = result if isinstance(result, list) else [result]
     outs = [_output(o, "jvp") for o in outs]
     tangent: dict[int, float] = {id(x): t for x, t in zip(leaves, dots)}
-    for out in outs:
-        for v in topological_order(out):
-            if id(v) not in tangent:
-                tangent[id(v)] = sum(d * tangent[id(p)] for p, d in zip(v.parents, v.local_grads))
+    root = outs[0] if len(outs) == 1 else vsum(outs)  # one walk over the graph of every output
+    for v in topological_order(root):
+        if id(v) not in tangent:
+            tangent[id(v)] = sum(d * tangent[id(p)] for p, d in zip(v.parents, v.local_grads))
     values, derivatives = [o.data for o in outs], [tangent[id(o)] for o in outs]
     if isinstance(result, list):
         return values, derivatives

@@ -17,11 +17,14 @@ from autograd_core import (
     Value,
     dot,
     draw_graph,
+    enable_grad,
     grad,
     gradcheck,
     gradients,
     hessian,
     jvp,
+    no_grad,
+    topological_order,
     value_and_grad,
     vsum,
 )
@@ -288,3 +291,36 @@ def test_jvp_agrees_with_backward(data: st.DataObject) -> None:
     gs = g if isinstance(g, tuple) else (g,)
     _, d = jvp(f, xs, t)
     assert d == pytest.approx(sum(gi * ti for gi, ti in zip(gs, t)), rel=1e-9, abs=1e-9)
+
+
+def test_grad_works_under_no_grad_so_gradcheck_can_check_a_derivative() -> None:
+    f = lambda x: x**3  # noqa: E731
+    with no_grad():
+        d = grad(f)(Value(2.0))
+    assert isinstance(d, Value) and d.data == 12.0
+    assert gradcheck(grad(f), [2.0])  # gradcheck evaluates grad(f) under no_grad
+    with no_grad(), enable_grad():
+        assert not (Value(1.0) * Value(2.0)).is_leaf
+
+
+def test_the_gradient_graph_has_no_nodes_for_factors_of_one() -> None:
+    x = Value(2.0)
+    (g,) = gradients(x * x + x, [x], create_graph=True)
+    assert g.data == 5.0
+    assert not any(v.op in ("*1", "1*") for v in topological_order(g))
+    assert len(topological_order(g)) == 3  # x, then 1 + x (the edge of + x, then x·x's first), then + x
+
+
+def test_jvp_of_many_outputs_walks_the_graph_once() -> None:
+    def growth(r: Value) -> list[Value]:
+        p, out = Value(0.1), []
+        for _ in range(2000):
+            p = p + 0.001 * r * p * (1 - p)
+            out.append(p)
+        return out
+
+    _, ds = jvp(growth, [2.0], [1.0])
+    eps = 1e-6
+    (lo, _), (hi, _) = jvp(growth, [2.0 - eps], [1.0]), jvp(growth, [2.0 + eps], [1.0])
+    assert len(ds) == 2000 and ds[-1] > 0.1
+    assert ds[-1] == pytest.approx((hi[-1] - lo[-1]) / (2 * eps), rel=1e-5)
