@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from autograd_core.engine import DOT, VSUM, Op, Value, parts, topological_order
+from autograd_core.engine import DOT, VSUM, Op, Value, _check_callable, parts, topological_order
 from autograd_core.extras import require
 
 Ref = tuple[str, int]  # ("v", column) for a node of the batch array, ("p", j) for parameter j
@@ -129,6 +129,9 @@ class CompiledBatch:
     """The graph of ``f`` for one example, run over batches. See ``compile_batch``."""
 
     def __init__(self, f: Callable[..., Any], params: Sequence[Value], examples: Sequence[Sequence[float]]) -> None:
+        _check_callable(f, "compile_batch(f)")
+        if not hasattr(examples, "__len__") or isinstance(examples, str):
+            raise TypeError(f"compile_batch(examples) must be a list or array of rows, got {type(examples).__name__}")
         self.np = require("numpy", "nn", "compile_batch")
         np = self.np
         self.params = list(params)

@@ -766,6 +766,17 @@ def _check_value(v: object, what: str) -> Value:
     return v
 
 
+def _check_callable(f: object, what: str) -> None:
+    if not callable(f):
+        raise TypeError(f"{what} must be a function, got {type(f).__name__}: {_short(f)}")
+
+
+def _check_bool(b: object, what: str) -> bool:
+    if not isinstance(b, bool):
+        raise TypeError(f"{what} must be True or False, got {type(b).__name__}: {_short(b)}")
+    return b
+
+
 def _data(x: object, what: str) -> float:
     return x._data if isinstance(x, Value) else _as_float(x, what)
 
@@ -788,6 +799,10 @@ VSUM = Op(
 
 def vsum(values: Iterable[Operand]) -> Value:
     """Σᵢ vᵢ as one node: ∂/∂vᵢ = 1. Plain numbers are constants."""
+    if not hasattr(values, "__iter__") or isinstance(values, (str, Value)):
+        raise TypeError(
+            f"vsum(values) must be an iterable of Values or numbers, got {type(values).__name__}: {_short(values)}"
+        )
     parents = []
     total = 0.0
     for v in values:
@@ -830,8 +845,8 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
     n = len(weights)
     if len(inputs) != n:
         raise ValueError(f"dot: got {n} weights but {len(inputs)} inputs")
-    wd = [_data(w, "dot weight") for w in weights]
-    xd = [_data(x, "dot input") for x in inputs]
+    wd = [_data(w, "dot(weights) item") for w in weights]
+    xd = [_data(x, "dot(inputs) item") for x in inputs]
     z = sum(map(mul, wd, xd))
     w_val = [isinstance(w, Value) for w in weights]
     x_val = [isinstance(x, Value) for x in inputs]
@@ -848,7 +863,7 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
             parents.append(bias)
             grads.append(1.0)
         else:
-            z += _as_float(bias, "dot bias")
+            z += _as_float(bias, "dot(bias)")
     return _from_parents(z, DOT, parents, grads, len(pairs) or None)
 
 
@@ -859,6 +874,9 @@ def linear(weights: Sequence[Sequence[Value]], biases: Sequence[Value]) -> Calla
     batch: use it before the weights change. Inputs that are plain numbers are
     constants (no edge); ∂z_j/∂W[j][i] = xᵢ, ∂z_j/∂xᵢ = W[j][i], ∂z_j/∂b_j = 1.
     """
+    for arg, what in ((weights, "weights"), (biases, "biases")):
+        if not hasattr(arg, "__len__") or isinstance(arg, str):
+            raise TypeError(f"linear({what}) must be a list, got {type(arg).__name__}: {_short(arg)}")
     if len(weights) != len(biases):
         raise ValueError(f"linear: got {len(weights)} rows of weights but {len(biases)} biases")
     rows = [tuple(_check_value(w, "linear weight") for w in row) for row in weights]
@@ -919,6 +937,7 @@ def gradients(output: Value, inputs: Value | Sequence[Value], *, create_graph: b
     ``output`` does not depend on gets 0.
     """
     _check_value(output, "gradients(output)")
+    _check_bool(create_graph, "gradients(create_graph)")
     xs = [inputs] if isinstance(inputs, Value) else list(inputs)
     for i, x in enumerate(xs):
         _check_value(x, f"gradients(inputs[{i}])")

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, Union
 
-from autograd_core.engine import Value, _as_float, enable_grad, gradients, topological_order, vsum
+from autograd_core.engine import Value, _as_float, _check_callable, enable_grad, gradients, topological_order, vsum
 
 Grads = Union[float, tuple[float, ...], Value, tuple[Value, ...]]
 
@@ -50,6 +50,7 @@ def value_and_grad(f: Callable[..., Value]) -> Callable[..., tuple[Any, Grads]]:
     Plain numbers in: a float and floats out. Any Value in: the value and the partials
     as Values, each with the graph of its backward pass, ready to differentiate again.
     """
+    _check_callable(f, "value_and_grad(f)")
 
     @wraps(f)
     @enable_grad()  # it differentiates by building a graph, also when called under no_grad
@@ -71,6 +72,7 @@ def grad(f: Callable[..., Value]) -> Callable[..., Grads]:
     ``f`` takes Values; the caller passes plain numbers: ``grad(lambda x: x**2 + 2)(2.0) == 4.0``.
     Derivatives nest to any order: ``grad(grad(lambda x: x**3))(2.0) == 12.0``.
     """
+    _check_callable(f, "grad(f)")
     vg = value_and_grad(f)
 
     @wraps(f)
@@ -86,6 +88,7 @@ def hessian(f: Callable[..., Value]) -> Callable[..., tuple[tuple[float, ...], .
     One backward pass builds the gradient as Values (``create_graph=True``); one more
     per row differentiates ∂f/∂xᵢ again.
     """
+    _check_callable(f, "hessian(f)")
 
     @wraps(f)
     @enable_grad()
@@ -105,10 +108,14 @@ def jvp(f: Callable[..., Value | list[Value]], primals: Sequence[float], tangent
     topological order (parents first), from the local derivatives recorded on the way;
     no backward pass. When f returns a list of Values, both results are lists.
     """
+    _check_callable(f, "jvp(f)")
+    for arg, what in ((primals, "primals"), (tangents, "tangents")):
+        if not hasattr(arg, "__len__") or isinstance(arg, str):
+            raise TypeError(f"jvp({what}) must be a list of numbers, got {type(arg).__name__}: {arg!r}")
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents")
-    leaves = _leaves([_as_float(x, f"jvp primal {i}") for i, x in enumerate(primals)], "jvp")
-    dots = [_as_float(t, f"jvp tangent {i}") for i, t in enumerate(tangents)]
+    leaves = _leaves([_as_float(x, f"jvp(primals) item {i}") for i, x in enumerate(primals)], "jvp")
+    dots = [_as_float(t, f"jvp(tangents) item {i}") for i, t in enumerate(tangents)]
     with enable_grad():  # the tangents flow along the recorded graph
         result = f(*leaves)
     outs = result if isinstance(result, list) else [result]

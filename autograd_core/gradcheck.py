@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from numbers import Real
 from typing import cast
 
-from autograd_core.engine import Value, _as_float, no_grad
+from autograd_core.engine import Value, _as_float, _check_callable, no_grad
 from autograd_core.functional import evaluate_with_grads, hessian
 
 
@@ -28,7 +28,7 @@ class NonDifferentiablePointError(GradcheckError):
 
 def _inputs(inputs: Sequence[float] | float, name: str) -> list[float]:
     xs = [inputs] if isinstance(inputs, (Real, Value)) else list(cast(Sequence[float], inputs))
-    return [_as_float(x, f"{name} input {i}") for i, x in enumerate(xs)]
+    return [_as_float(x, f"{name}(inputs) item {i}") for i, x in enumerate(xs)]
 
 
 def _f_at(f: Callable[..., Value], xs: list[float]) -> float:
@@ -66,11 +66,12 @@ def _central(f: Callable[[list[float]], float], xs: list[float], i: int, eps: fl
 
 def _check_eps(eps: float, name: str) -> None:
     if not (isinstance(eps, (int, float)) and eps > 0):
-        raise ValueError(f"{name}: eps must be a positive number, got {eps!r}")
+        raise ValueError(f"{name}(eps) must be a positive number, got {eps!r}")
 
 
 def numerical_grad(f: Callable[..., Value], inputs: Sequence[float] | float, *, eps: float = 1e-6) -> list[float]:
     """[∂f/∂xᵢ ≈ (f(x + h·eᵢ) − f(x − h·eᵢ)) / ((xᵢ + h) − (xᵢ − h))] with h = eps·max(1, |xᵢ|)."""
+    _check_callable(f, "numerical_grad(f)")
     _check_eps(eps, "numerical_grad")
     xs = _inputs(inputs, "numerical_grad")
     return [_central(lambda ys: _f_at(f, ys), xs, i, eps) for i in range(len(xs))]
@@ -118,7 +119,11 @@ def gradcheck(
     """
     if order not in (1, 2) or isinstance(order, bool):
         raise ValueError(f"gradcheck(order) must be 1 or 2, got {order!r}")
+    _check_callable(f, "gradcheck(f)")
     _check_eps(eps, "gradcheck")
+    for tolerance, what in ((atol, "atol"), (rtol, "rtol")):
+        if _as_float(tolerance, f"gradcheck({what})") < 0:
+            raise ValueError(f"gradcheck({what}) must be ≥ 0, got {tolerance!r}")
     xs = _inputs(inputs, "gradcheck")
     fx, analytical = evaluate_with_grads(f, xs, "gradcheck")
 

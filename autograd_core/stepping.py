@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from autograd_core._html import Frame, player_page
-from autograd_core.engine import Value, _as_float, backward_pass
+from autograd_core.engine import Value, _as_float, _check_value, backward_pass
 from autograd_core.extras import require
 from autograd_core.viz import Graph, Scene, fmt_number, render, write_atomically
 
@@ -60,7 +60,8 @@ def backward_steps(root: Value, gradient: float = 1.0) -> Iterator[BackwardStep]
     nothing (recorded with contribution 0); a non-leaf grad left from an earlier
     backward is set aside and added back once the iterator is exhausted.
     """
-    return _steps(Scene(root), _as_float(gradient, "gradient"))
+    _check_value(root, "backward_steps(root)")
+    return _steps(Scene(root), _as_float(gradient, "backward_steps(gradient)"))
 
 
 def _steps(scene: Scene, gradient: float) -> Iterator[BackwardStep]:
@@ -124,8 +125,9 @@ class BackpropStepper:
     """
 
     def __init__(self, root: Value, gradient: float = 1.0, **draw_options: Any) -> None:
+        _check_value(root, "BackpropStepper(root)")
         self.scene = Scene(root)
-        self.steps = list(_steps(self.scene, _as_float(gradient, "gradient")))
+        self.steps = list(_steps(self.scene, _as_float(gradient, "BackpropStepper(gradient)")))
         self.draw_options = draw_options
         self._frames: dict[int, Graph] = {}
         index = self.scene.index

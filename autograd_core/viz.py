@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from autograd_core.engine import Value, topological_order
+from autograd_core.engine import Value, _check_value, topological_order
 from autograd_core.extras import require
 
 if TYPE_CHECKING:
@@ -297,6 +297,7 @@ def draw_graph(
     each neuron is collapsed into one summary node, and if that is still too many only
     the ``max_nodes`` nodes nearest the root are drawn; the graph says so.
     """
+    _check_value(root, "draw_graph(root)")
     return render(
         Scene(root),
         rankdir=rankdir,

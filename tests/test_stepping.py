@@ -194,9 +194,9 @@ def test_steps_are_lazy() -> None:
 
 
 def test_bad_gradient_is_rejected() -> None:
-    with pytest.raises(TypeError, match=r"gradient must be a real number.*'1'"):
+    with pytest.raises(TypeError, match=r"gradient\) must be a real number.*'1'"):
         backward_steps(reuse_twice(), "1")  # type: ignore[arg-type]  (checked before the first step)
-    with pytest.raises(TypeError, match=r"gradient must be a real number.*True"):
+    with pytest.raises(TypeError, match=r"BackpropStepper\(gradient\) must be a real number.*True"):
         BackpropStepper(reuse_twice(), True)  # type: ignore[arg-type]
 
 

@@ -229,7 +229,7 @@ def test_a_long_chain_is_truncated_quickly() -> None:
 
 def test_bad_arguments_raise_clear_errors() -> None:
     a, _ = notes_neuron()
-    with pytest.raises(TypeError, match=r"root must be a Value.*float"):
+    with pytest.raises(TypeError, match=r"draw_graph\(root\) must be a Value.*float"):
         draw_graph(1.5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"rankdir.*'XY'"):
         draw_graph(a, rankdir="XY")
