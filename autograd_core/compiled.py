@@ -42,7 +42,7 @@ class _Group:
     constant: Any = None
     weights: Any = None  # matmul: parameter indices, shape (nodes, k)
     bias: Any = None  # matmul: parameter index per node, or None
-    offsets: list[float] = field(default_factory=list)  # nary dot: constant terms
+    offset: float = 0.0  # nary: the constant terms (dot's constant bias, vsum's numbers)
     saved: Any = None  # local derivatives of the last forward pass
     out_index: Any = None  # the output columns as a slice (adjacent) or an index array
     operand_index: list[Any] = field(default_factory=list)  # the same per operand, None if it reads parameters
@@ -160,7 +160,7 @@ class CompiledBatch:
         self.values = np.array([p.data for p in self.params], dtype=float)  # the parameters' numbers
         param = {id(p): j for j, p in enumerate(self.params)}
         col: dict[int, int] = {}
-        self._inputs: list[int] = []
+        inputs = {id(x) for x in leaves}
         self._constants: list[tuple[int, float]] = []
         level: dict[int, int] = {}
         for v in order:
@@ -169,9 +169,7 @@ class CompiledBatch:
             col[id(v)] = len(col)
             op, ps, _ = parts(v)
             if not ps:
-                if v in leaves:
-                    self._inputs.append(col[id(v)])
-                else:
+                if id(v) not in inputs:
                     self._constants.append((col[id(v)], v.data))
                 level[id(v)] = 0
             else:
@@ -262,7 +260,7 @@ class CompiledBatch:
                 bias = rest[0][1] if rest else None
                 group = _Group("matmul", op, out, [x], weights=[[j for _, j in w]], bias=[bias])
                 return (level, "matmul", tuple(x), bias is None), group
-            return (level, "nary", id(v)), _Group("nary", op, out, [[r] for r in refs], constant, offsets=[offset])
+            return (level, "nary", id(v)), _Group("nary", op, out, [[r] for r in refs], constant, offset=offset)
         if op.vectorised is None:
             raise TypeError(
                 f"compile_batch: op {op.name!r} has no vectorised rule, so the graph cannot run as arrays; "
@@ -270,7 +268,7 @@ class CompiledBatch:
             )
         if op is VSUM:  # Σ of the parents and of constants (the offset)
             offset = v.data - sum(p.data for p in ps)
-            return (level, "nary", id(v)), _Group("nary", op, out, [[r] for r in refs], constant, offsets=[offset])
+            return (level, "nary", id(v)), _Group("nary", op, out, [[r] for r in refs], constant, offset=offset)
         return (level, "elementwise", id(op), constant, len(ps)), _Group(
             "elementwise", op, out, [[r] for r in refs], constant
         )
@@ -345,7 +343,7 @@ class CompiledBatch:
             else:  # one n-ary node
                 cols = [self._gather(V, refs, None)[:, 0] for refs in g.operands]
                 out, grads = g.op.vectorised(np, cols, g.constant)  # type: ignore[misc]
-                V[:, g.out[0]] = out + g.offsets[0] if g.offsets else out
+                V[:, g.out[0]] = out + g.offset
                 g.saved = grads
         self._V = V
         return self._gather(V, self._outputs, self._output_index)

@@ -12,7 +12,7 @@ computes its value and its float local derivatives.
 
 The node layout is private to this module (one object per node, no closures):
 
-* ``_op``  the ``Op`` that made the node; ``None`` for a leaf
+* ``_op``  the ``Op`` that made the node; ``None`` for a leaf (a named constant keeps its name)
 * ``_a``   the first operand (a Value), or the tuple of parents of an n-ary op
 * ``_da``  ∂out/∂_a, or the tuple of ∂out/∂parentᵢ of an n-ary op
 * ``_b``   the second operand: a Value, or a plain number for an op with a constant
@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from operator import mul
 from typing import Any, Union
@@ -44,7 +44,16 @@ _new = object.__new__
 
 
 @contextmanager
-def no_grad() -> Iterator[None]:
+def _grad_mode(enabled: bool) -> Iterator[None]:
+    """Set whether new Values record their graph, for this thread or asyncio task, inside the block."""
+    token = _grad_enabled.set(enabled)
+    try:
+        yield
+    finally:
+        _grad_enabled.reset(token)
+
+
+def no_grad() -> AbstractContextManager[None]:
     """Inside this block, new Values record no parents (no graph is built).
 
     Uses a ``ContextVar``, so it is local to the current thread and asyncio task (a task
@@ -52,22 +61,13 @@ def no_grad() -> Iterator[None]:
     """
     global _no_grad_used
     _no_grad_used = True  # never reset: a task made inside the block may run after it
-    token = _grad_enabled.set(False)
-    try:
-        yield
-    finally:
-        _grad_enabled.reset(token)
+    return _grad_mode(False)
 
 
-@contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad() -> AbstractContextManager[None]:
     """Inside this block new Values record their graph again, even inside ``no_grad()``
     (``grad(f)`` uses it, so derivatives work in code that runs under ``no_grad``)."""
-    token = _grad_enabled.set(True)
-    try:
-        yield
-    finally:
-        _grad_enabled.reset(token)
+    return _grad_mode(True)
 
 
 def is_grad_enabled() -> bool:
@@ -237,6 +237,9 @@ class Value:
         if not isinstance(label, str):
             raise TypeError(f"Value(label) must be a str, got {type(label).__name__}: {label!r}")
         self.label = label
+        self._op, self._a, self._da, self._b, self._db = None, None, None, None, None
+        if op == "" and not parents and not local_grads:
+            return  # a leaf: an input, a parameter or a constant
         kind = op if isinstance(op, Op) else Op(op) if isinstance(op, str) else None
         if kind is None:
             raise TypeError(f"Value(op) must be a str or an Op, got {type(op).__name__}: {op!r}")
@@ -257,10 +260,11 @@ class Value:
             if kind.grads is not None:
                 raise ValueError(f"op {kind.name!r}: give local_grads as Values or an Op with grads, not both")
             kind = Op(kind.name, lambda out: grads)  # twice differentiable: the expressions given
-        self._op, self._a, self._da, self._b, self._db = kind, None, None, None, None
         if not _recording():  # under no_grad a custom op, like a built-in one, records nothing
-            self._op = _UNRECORDED
-        elif len(parents) == 1:
+            self._op = _UNRECORDED if parents else None
+            return
+        self._op = kind
+        if len(parents) == 1:
             self._a, self._da = parents[0], floats[0]
         elif len(parents) == 2:
             self._a, self._da, self._b, self._db = parents[0], floats[0], parents[1], floats[1]

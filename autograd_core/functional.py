@@ -17,12 +17,15 @@ from autograd_core.engine import Value, _as_float, _check_callable, enable_grad,
 Grads = Union[float, tuple[float, ...], Value, tuple[Value, ...]]
 
 
-def _leaves(xs: Sequence[object], name: str) -> list[Value]:
-    """Fresh leaf Values for plain numbers (labelled x, or x0, x1, …); Values are used as they are."""
+def _leaves(xs: Sequence[object], name: str, what: str, *, keep_values: bool = False) -> list[Value]:
+    """Fresh leaf Values for the numbers ``xs`` (labelled x, or x0, x1, …); with ``keep_values``
+    a Value in ``xs`` is used as it is. ``what`` names item i in errors (``what.format(i)``)."""
     if not xs:
         raise TypeError(f"{name}(f) needs at least one argument to differentiate with respect to")
     return [
-        x if isinstance(x, Value) else Value(_as_float(x, f"{name}(f) argument {i}"), f"x{i}" if len(xs) > 1 else "x")
+        x
+        if keep_values and isinstance(x, Value)
+        else Value(_as_float(x, what.format(i)), f"x{i}" if len(xs) > 1 else "x")
         for i, x in enumerate(xs)
     ]
 
@@ -38,7 +41,7 @@ def evaluate_with_grads(f: Callable[..., Value], xs: Sequence[float], name: str)
 
     Returns f(xs) and the list [∂f/∂x₀, ∂f/∂x₁, …]. ``name`` appears in error messages.
     """
-    leaves = _leaves([_as_float(x, f"{name}(f) argument {i}") for i, x in enumerate(xs)], name)
+    leaves = _leaves(xs, name, f"{name}(f) argument {{}}")
     out = _output(f(*leaves), name)
     out.backward()
     return out.data, [leaf.grad for leaf in leaves]
@@ -53,15 +56,15 @@ def value_and_grad(f: Callable[..., Value]) -> Callable[..., tuple[Any, Grads]]:
     _check_callable(f, "value_and_grad(f)")
 
     @wraps(f)
-    @enable_grad()  # it differentiates by building a graph, also when called under no_grad
     def wrapper(*xs: Any) -> tuple[Any, Grads]:
-        if any(isinstance(x, Value) for x in xs):
-            leaves = _leaves(xs, "value_and_grad")
-            out = _output(f(*leaves), "value_and_grad")
-            gs: tuple[Value, ...] = gradients(out, leaves, create_graph=True)
-            return out, gs[0] if len(gs) == 1 else gs
-        value, grads = evaluate_with_grads(f, xs, "value_and_grad")
-        return value, grads[0] if len(grads) == 1 else tuple(grads)
+        with enable_grad():  # it differentiates by building a graph, also when called under no_grad
+            if any(isinstance(x, Value) for x in xs):
+                leaves = _leaves(xs, "value_and_grad", "value_and_grad(f) argument {}", keep_values=True)
+                out = _output(f(*leaves), "value_and_grad")
+                gs: tuple[Value, ...] = gradients(out, leaves, create_graph=True)
+                return out, gs[0] if len(gs) == 1 else gs
+            value, grads = evaluate_with_grads(f, xs, "value_and_grad")
+            return value, grads[0] if len(grads) == 1 else tuple(grads)
 
     return wrapper
 
@@ -91,11 +94,11 @@ def hessian(f: Callable[..., Value]) -> Callable[..., tuple[tuple[float, ...], .
     _check_callable(f, "hessian(f)")
 
     @wraps(f)
-    @enable_grad()
     def wrapper(*xs: float) -> tuple[tuple[float, ...], ...]:
-        leaves = _leaves([_as_float(x, f"hessian(f) argument {i}") for i, x in enumerate(xs)], "hessian")
-        out = _output(f(*leaves), "hessian")
-        first = gradients(out, leaves, create_graph=True)
+        leaves = _leaves(xs, "hessian", "hessian(f) argument {}")
+        with enable_grad():
+            out = _output(f(*leaves), "hessian")
+            first = gradients(out, leaves, create_graph=True)
         return tuple(tuple(h.data for h in gradients(g, leaves)) for g in first)
 
     return wrapper
@@ -114,7 +117,7 @@ def jvp(f: Callable[..., Value | list[Value]], primals: Sequence[float], tangent
             raise TypeError(f"jvp({what}) must be a list of numbers, got {type(arg).__name__}: {arg!r}")
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents")
-    leaves = _leaves([_as_float(x, f"jvp(primals) item {i}") for i, x in enumerate(primals)], "jvp")
+    leaves = _leaves(primals, "jvp", "jvp(primals) item {}")
     dots = [_as_float(t, f"jvp(tangents) item {i}") for i, t in enumerate(tangents)]
     with enable_grad():  # the tangents flow along the recorded graph
         result = f(*leaves)

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from autograd_core import Value, compile_batch
 from autograd_core.extras import require
+from nn.layers import Dropout
 from nn.losses import ON_ARRAYS
 from nn.module import Module
 from nn.optim import SGD
@@ -37,9 +38,7 @@ class CompiledTraining:
         if loss not in ON_ARRAYS:
             known = ", ".join(f.__name__ for f in ON_ARRAYS)
             raise ValueError(f"fit(compile=True) supports the losses {known}; got {loss!r}: use compile=False")
-        if getattr(model, "dropout", None) is not None or any(
-            type(m).__name__ == "Dropout" for _, m in _modules(model)
-        ):
+        if any(isinstance(m, Dropout) and m.p > 0.0 for m in model.modules()):
             raise ValueError(
                 "fit(compile=True): dropout draws a new mask per example, so the graph depends on the data; "
                 "use compile=False"
@@ -48,7 +47,6 @@ class CompiledTraining:
         self.X = np.asarray(X, dtype=float)
         self.Y = np.asarray(y, dtype=float).reshape(len(y), -1)
         self.params = model.parameters()
-        self.model = model
         self.penalty = penalty
         self.optimizer = optimizer
         forward = cast(Callable[[list[Value]], Any], model)  # a Module subclass with __call__
@@ -77,7 +75,6 @@ class CompiledTraining:
         per_example, dA = self.loss_on_arrays(np, A, Y)
         n = len(batch)
         cost = float(per_example.mean())
-        grad = None
         if self.penalty is not None:
             self.write_back()
             pen = self.penalty(self.params)
@@ -143,11 +140,3 @@ def _norm(np: Any, g: Any) -> float:
     if m == 0.0 or not np.isfinite(m) or np.isnan(squares):
         return float("nan") if np.isnan(squares) else m
     return m * float(np.sqrt(np.sum((g / m) ** 2)))
-
-
-def _modules(m: Module) -> list[tuple[str, Module]]:
-    out = []
-    for name, child in m.children():
-        out.append((name, child))
-        out += _modules(child)
-    return out

@@ -44,6 +44,12 @@ class Module:
                     if isinstance(item, Module):
                         yield f"{name}.{i}", item
 
+    def modules(self) -> Iterator[Module]:
+        """This module and every module inside it, depth first."""
+        yield self
+        for _, child in self.children():
+            yield from child.modules()
+
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
         """(dotted name, parameter) for every parameter, in a stable order."""
         for name, value in vars(self).items():

@@ -130,3 +130,14 @@ def test_backward_on_a_loss_made_under_no_grad_says_so() -> None:
     with pytest.raises(RuntimeError, match=r"no_grad"):
         loss.backward()
     assert w.grad == 0.0 and not math.isnan(loss.data)
+
+
+def test_a_leaf_carries_no_op_and_a_leaf_made_under_no_grad_still_backpropagates() -> None:
+    with no_grad():
+        x = Value(2.0)
+    assert x.op == "" and x.is_leaf
+    x.backward()  # a leaf is not "computed inside no_grad": its grad is simply 1
+    assert x.grad == 1.0
+    with no_grad():
+        named = Value(1.0, op="const")
+    assert named.op == ""  # under no_grad nothing is recorded, not even a name

@@ -224,3 +224,11 @@ def test_a_state_dict_mismatch_lists_only_what_is_wrong() -> None:
     with pytest.raises(ValueError, match=r"\(13 parameters\): unexpected layers\.0\.neurons\.3\.w\.0, .*w\.3$") as e:
         small.load_state_dict(big.state_dict())
     assert "none" not in str(e.value) and "missing" not in str(e.value)
+
+
+def test_modules_lists_the_module_and_everything_inside_it() -> None:
+    from nn import MLP, Dropout, Layer, Neuron
+
+    model = MLP(2, [3, 1], seed=0, dropout=0.5)
+    kinds = [type(m) for m in model.modules()]
+    assert kinds[0] is MLP and kinds.count(Layer) == 2 and kinds.count(Neuron) == 4 and kinds.count(Dropout) == 1
