@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any, Union
 
 from autograd_core.engine import Value, _as_float, _check_callable, enable_grad, gradients, topological_order, vsum
+from autograd_core.reads import call_watched
 
 Grads = Union[float, tuple[float, ...], Value, tuple[Value, ...]]
 
@@ -42,7 +43,7 @@ def evaluate_with_grads(f: Callable[..., Value], xs: Sequence[float], name: str)
     Returns f(xs) and the list [∂f/∂x₀, ∂f/∂x₁, …]. ``name`` appears in error messages.
     """
     leaves = _leaves(xs, name, f"{name}(f) argument {{}}")
-    out = _output(f(*leaves), name)
+    out = _output(call_watched(f, leaves, name), name)  # warns on float(x), int(x), round(x)
     out.backward()
     return out.data, [leaf.grad for leaf in leaves]
 
@@ -60,7 +61,7 @@ def value_and_grad(f: Callable[..., Value]) -> Callable[..., tuple[Any, Grads]]:
         with enable_grad():  # it differentiates by building a graph, also when called under no_grad
             if any(isinstance(x, Value) for x in xs):
                 leaves = _leaves(xs, "value_and_grad", "value_and_grad(f) argument {}", keep_values=True)
-                out = _output(f(*leaves), "value_and_grad")
+                out = _output(call_watched(f, leaves, "value_and_grad"), "value_and_grad")
                 gs: tuple[Value, ...] = gradients(out, leaves, create_graph=True)
                 return out, gs[0] if len(gs) == 1 else gs
             value, grads = evaluate_with_grads(f, xs, "value_and_grad")
@@ -97,7 +98,7 @@ def hessian(f: Callable[..., Value]) -> Callable[..., tuple[tuple[float, ...], .
     def wrapper(*xs: float) -> tuple[tuple[float, ...], ...]:
         leaves = _leaves(xs, "hessian", "hessian(f) argument {}")
         with enable_grad():
-            out = _output(f(*leaves), "hessian")
+            out = _output(call_watched(f, leaves, "hessian"), "hessian")
             first = gradients(out, leaves, create_graph=True)
         return tuple(tuple(h.data for h in gradients(g, leaves)) for g in first)
 
@@ -120,7 +121,7 @@ def jvp(f: Callable[..., Value | list[Value]], primals: Sequence[float], tangent
     leaves = _leaves(primals, "jvp", "jvp(primals) item {}")
     dots = [_as_float(t, f"jvp(tangents) item {i}") for i, t in enumerate(tangents)]
     with enable_grad():  # the tangents flow along the recorded graph
-        result = f(*leaves)
+        result = call_watched(f, leaves, "jvp")
     outs = result if isinstance(result, list) else [result]
     outs = [_output(o, "jvp") for o in outs]
     tangent: dict[int, float] = {id(x): t for x, t in zip(leaves, dots)}

@@ -16,6 +16,7 @@ from typing import cast
 
 from autograd_core.engine import Value, _as_float, _check_callable, no_grad
 from autograd_core.functional import evaluate_with_grads, hessian
+from autograd_core.reads import conversions_seen, likely_cause
 
 
 class GradcheckError(AssertionError):
@@ -125,7 +126,8 @@ def gradcheck(
         if _as_float(tolerance, f"gradcheck({what})") < 0:
             raise ValueError(f"gradcheck({what}) must be ≥ 0, got {tolerance!r}")
     xs = _inputs(inputs, "gradcheck")
-    fx, analytical = evaluate_with_grads(f, xs, "gradcheck")
+    with conversions_seen() as seen:  # float(x) and the like in f: the likely cause of a failure
+        fx, analytical = evaluate_with_grads(f, xs, "gradcheck")
 
     def tol(a: float, n: float) -> float:
         return atol + rtol * max(abs(a), abs(n))
@@ -150,7 +152,8 @@ def gradcheck(
         def partial(i: int) -> Callable[[list[float]], float]:
             return lambda ys: evaluate_with_grads(f, ys, "gradcheck")[1][i]
 
-        h_analytical = hessian(f)(*xs)
+        with conversions_seen() as seen:
+            h_analytical = hessian(f)(*xs)
         checks = [
             (
                 f"inputs {i}, {j}: x{i} = {xs[i]!r}, x{j} = {xs[j]!r}",
@@ -181,5 +184,6 @@ def gradcheck(
         raise GradcheckError(
             f"gradcheck{' (order 2)' if order == 2 else ''} failed for {len(failures)} of {len(checks)} {noun}s "
             f"at f(x) = {fx!r} ({passed} other {noun}{'s' if passed != 1 else ''} passed):\n" + "\n".join(failures)
+            + likely_cause(seen)
         )
     return True
