@@ -23,6 +23,7 @@ extra).
 from __future__ import annotations
 
 import math
+from operator import mul
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,7 @@ from autograd_core.engine import (
     no_grad,
     parts,
     topological_order,
+    vsum,
 )
 from autograd_core.extras import require
 from autograd_core.reads import Read, watch_reads
@@ -157,15 +159,12 @@ def _outputs(result: Any) -> list[Value]:
 
 
 def _nodes(outs: list[Value]) -> list[Value]:
-    """Every node the outputs depend on, parents first, each once."""
-    order: list[Value] = []
-    seen: set[int] = set()
-    for o in outs:
-        for v in topological_order(o):
-            if id(v) not in seen:
-                seen.add(id(v))
-                order.append(v)
-    return order
+    """Every node the outputs depend on, parents first, each once (one walk, from a Σ of the outputs)."""
+    if len(outs) == 1:
+        return topological_order(outs[0])
+    with enable_grad():
+        root = vsum(outs)
+    return topological_order(root)[:-1]
 
 
 def _constant_term(total: float, terms: list[float]) -> float:
@@ -224,7 +223,8 @@ def _place_dot(v: Value, ps: tuple[Value, ...], constant: Any, refs: list[Ref], 
     and its bias (if any) a parameter; else one n-ary node. Decided by structure alone."""
     k, consts = constant
     w, x, rest = refs[:k], refs[k : 2 * k], refs[2 * k :]
-    terms = [a.data * b.data for a, b in zip(ps[:k], ps[k : 2 * k])] + [c * p.data for c, p in zip(consts, ps[2 * k :])]
+    d = v.local_grads  # (x₁ … x_k, w₁ … w_k, the constant partners): ∂z/∂w = x, ∂z/∂x = w
+    terms = list(map(mul, d[:k], d[k : 2 * k])) + [c * p.data for c, p in zip(consts, ps[2 * k :])]
     offset = _constant_term(v.data, terms)
     is_bias = len(rest) <= 1 and all(c == 1.0 for c in consts) and all(r[0] == "p" for r in rest)
     if k and is_bias and all(r[0] == "p" for r in w) and all(r[0] == "v" for r in x):
@@ -234,11 +234,10 @@ def _place_dot(v: Value, ps: tuple[Value, ...], constant: Any, refs: list[Ref], 
     return (level, "nary", id(v)), _Group("nary", DOT, [id(v)], [[r] for r in refs], constant, offset=[offset])
 
 
-def _place(v: Value, ref: Callable[[Value], Ref], level: int) -> tuple[Any, _Group]:
-    """The group key of node v, and a one-node group holding it."""
+def _place(v: Value, refs: list[Ref], level: int) -> tuple[Any, _Group]:
+    """The group key of node v (whose parents are ``refs``), and a one-node group holding it."""
     op, ps, constant = parts(v)
     assert op is not None
-    refs = [ref(p) for p in ps]
     if op is DOT:
         return _place_dot(v, ps, constant, refs, level)
     if op.vectorised is None:
@@ -283,22 +282,23 @@ class CompiledBatch:
         group's outputs side by side, so a layer is a slice of the array."""
         np = self.np
         param = {id(p): j for j, p in enumerate(self.params)}
-        inputs = {id(x) for x in leaves}
-
-        def ref(v: Value) -> Ref:
-            return ("p", param[id(v)]) if id(v) in param else ("v", id(v))
-
+        ref: dict[int, Ref] = {i: ("p", j) for i, j in param.items()}  # ("v", id) for any other node
+        ref.update((id(x), ("v", id(x))) for x in leaves)
+        level = dict.fromkeys(ref, 0)  # 0 for a leaf, 1 + the deepest parent's for an op node
         constants: list[Value] = []
-        level: dict[int, int] = {}
         groups: dict[Any, _Group] = {}
         for v in order:
-            if id(v) in param or id(v) in inputs:
+            i = id(v)
+            if i in ref:  # a parameter or an input
                 continue
+            ref[i] = ("v", i)
             if v.is_leaf:
+                level[i] = 0
                 constants.append(_checked_constant(v))
                 continue
-            level[id(v)] = 1 + max((level.get(id(p), 0) for p in v.parents), default=0)
-            key, group = _place(v, ref, level[id(v)])
+            ids = list(map(id, v.parents))
+            level[i] = 1 + max(map(level.__getitem__, ids))
+            key, group = _place(v, [ref[j] for j in ids], level[i])
             if key in groups:
                 groups[key].absorb(group)
             else:

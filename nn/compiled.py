@@ -7,14 +7,21 @@ applies SGD to an array of parameters with exactly ``SGD.step``'s arithmetic (mo
 weight decay, parameter groups) and ``clip_grad_norm``'s clipping. The parameters'
 numbers live in that array during training; ``write_back()`` copies them (and the
 momentum buffers) into the model's Values and the optimiser.
+
+The plan (the traced graph and its array operations) depends only on the model's
+structure — its modules, their settings and its parameter Values — not on their numbers,
+the loss (applied by its array rule) or the penalty (computed by the scalar engine). It is
+kept per model and reused by later ``fit(compile=True)`` calls, and traced again when
+that structure changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, cast
+import weakref
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
 
-from autograd_core import Value, compile_batch
+from autograd_core import CompiledBatch, Value, compile_batch
 from autograd_core.extras import require
 from nn.layers import Dropout
 from nn.losses import ON_ARRAYS
@@ -49,8 +56,7 @@ class CompiledTraining:
         self.params = model.parameters()
         self.penalty = penalty
         self.optimizer = optimizer
-        forward = cast(Callable[[list[Value]], Any], model)  # a Module subclass with __call__
-        self.compiled = compile_batch(lambda *x: forward(list(x)), self.params, X)
+        self.compiled = compiled_model(model, self.params, X)
         index = {id(p): j for j, p in enumerate(self.params)}
         self.groups: list[tuple[Any, float, float, float]] = []  # (where in the array, lr, μ, λ)
         for g in optimizer.param_groups:
@@ -92,18 +98,7 @@ class CompiledTraining:
             return cost, 0, norm
         if max_grad_norm is not None and norm > max_grad_norm:  # as clip_grad_norm
             grad *= max_grad_norm / (norm + 1e-6)
-        P = cb.values
-        for idx, lr, mu, wd in self.groups:
-            g = grad[idx]
-            if not mu and not wd:
-                P[idx] -= lr * g
-                continue
-            g = g + wd * P[idx]
-            if mu:
-                had = self.has_velocity[idx]
-                g = np.where(had, mu * self.velocity[idx] + g, g)
-                self.velocity[idx], self.has_velocity[idx] = g, True
-            P[idx] -= lr * g
+        sgd_on_arrays(np, cb.values, grad, self.groups, self.velocity, self.has_velocity)
         self._stale = True
         if A.shape[1] == 1:  # as nn.train.is_correct
             correct = int(((A[:, 0] > threshold) == (Y[:, 0] > 0)).sum())
@@ -131,9 +126,70 @@ class CompiledTraining:
         self._stale = False
 
 
+def sgd_on_arrays(
+    np: Any, P: Any, grad: Any, groups: list[tuple[Any, float, float, float]], velocity: Any, has_velocity: Any
+) -> None:
+    """``SGD.step`` on arrays, in place: per group (where in P, lr, μ, λ), g = ∂C/∂p + λ·p;
+    with momentum v = μ·v + g (v = g the first time); p −= lr·g (or lr·v)."""
+    for idx, lr, mu, wd in groups:
+        g = grad[idx]
+        if not mu and not wd:
+            P[idx] -= lr * g
+            continue
+        g = g + wd * P[idx]
+        if mu:
+            had = has_velocity[idx]
+            g = np.where(had, mu * velocity[idx] + g, g)
+            velocity[idx], has_velocity[idx] = g, True
+        P[idx] -= lr * g
+
+
+_plans: weakref.WeakKeyDictionary[Module, tuple[Hashable, CompiledBatch]] = weakref.WeakKeyDictionary()
+
+
+def _structure(model: Module, params: list[Value]) -> Hashable:
+    """What the traced graph depends on: each module's class, mode and settings (numbers, strings,
+    and the identity of anything else, e.g. an activation function), and the parameter Values."""
+    modules = []
+    for m in model.modules():
+        settings = tuple(
+            (name, x if isinstance(x, (str, int, float, bool, type(None))) else id(x))
+            for name, x in vars(m).items()
+            if not isinstance(x, (Value, Module, list))
+        )
+        modules.append((type(m), m.training, settings))
+    return tuple(modules), tuple(map(id, params))
+
+
+def compiled_model(model: Module, params: list[Value], X: Sequence[Sequence[float]]) -> CompiledBatch:
+    """``compile_batch`` of ``model`` for one example, reused while the model's structure is the same."""
+    key = _structure(model, params)
+    try:
+        cached = _plans.get(model)
+    except TypeError:  # a model that cannot be weakly referenced or hashed: no cache
+        cached = None
+    if cached is not None and cached[0] == key:
+        cached[1].read_params()
+        return cached[1]
+    model_ref = weakref.ref(model) if hasattr(type(model), "__weakref__") else lambda: model
+
+    def forward(*x: Value) -> Any:  # the model, without keeping it alive from the cache
+        m = model_ref()
+        assert m is not None
+        return m(list(x))
+
+    compiled = compile_batch(forward, params, X)
+    try:
+        _plans[model] = (key, compiled)
+    except TypeError:
+        pass
+    return compiled
+
+
 def _norm(np: Any, g: Any) -> float:
     """‖g‖ as ``nn.optim.grad_norm`` computes it: scaled by max|g| when Σg² leaves the float range."""
-    squares = float(np.sum(g * g))
+    with np.errstate(over="ignore"):  # Σg² beyond the float range: scaled below
+        squares = float(np.sum(g * g))
     if 0.0 < squares < float("inf"):
         return float(np.sqrt(squares))
     m = float(np.max(np.abs(g))) if g.size else 0.0
