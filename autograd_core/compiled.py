@@ -23,9 +23,9 @@ extra).
 from __future__ import annotations
 
 import math
-from operator import mul
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from operator import mul
 from typing import Any
 
 from autograd_core.engine import (
@@ -92,8 +92,7 @@ class _Group:
         self.operands = [[(kind, column[i] if kind == "v" else i) for kind, i in refs] for refs in self.operands]
         self.out_index = _index(np, self.out)
         self.operand_index = [
-            _index(np, [i for _, i in refs]) if all(kind == "v" for kind, _ in refs) else None
-            for refs in self.operands
+            _index(np, [i for _, i in refs]) if all(kind == "v" for kind, _ in refs) else None for refs in self.operands
         ]
         self.needs_grad = [any(kind == "p" or i not in data for kind, i in refs) for refs in self.operands]
         self.unique = [index is not None and _is_unique(index) for index in self.operand_index]
@@ -276,11 +275,7 @@ class CompiledBatch:
         self._V: Any = None
 
     def _plan(self, leaves: list[Value], outs: list[Value], order: list[Value]) -> None:
-        """Group the nodes into array operations and give every node a column.
-
-        Columns: the inputs first (every one, used or not), then the constants, then each
-        group's outputs side by side, so a layer is a slice of the array."""
-        np = self.np
+        """Group the nodes into array operations (by level, op and shared inputs), then give every node a column."""
         param = {id(p): j for j, p in enumerate(self.params)}
         ref: dict[int, Ref] = {i: ("p", j) for i, j in param.items()}  # ("v", id) for any other node
         ref.update((id(x), ("v", id(x))) for x in leaves)
@@ -305,6 +300,14 @@ class CompiledBatch:
                 groups[key] = group
         # by level: every group runs after the groups its operands come from
         self._groups = [g for _, g in sorted(((k[0], i), g) for i, (k, g) in enumerate(groups.items()))]
+        self._assign_columns(leaves, constants, outs, param)
+
+    def _assign_columns(
+        self, leaves: list[Value], constants: list[Value], outs: list[Value], param: dict[int, int]
+    ) -> None:
+        """Columns: the inputs first (every one, used or not), then the constants, then each
+        group's outputs side by side, so a layer is a slice of the array."""
+        np = self.np
         column = {id(v): c for c, v in enumerate([*leaves, *constants])}
         for g in self._groups:
             for i in g.out:
@@ -368,8 +371,8 @@ class CompiledBatch:
         V[:, self._input_cols] = X
         for c, x in self._constants:
             V[:, c] = x
-        failed: list[str] = []
-        with np.errstate(divide="call", over="call", invalid="call", under="ignore", call=lambda *e: failed.append(e[0])):
+        failed: list[Any] = []  # NumPy's floating-point errors, checked after the pass (no warning printed)
+        with np.errstate(divide="call", over="call", invalid="call", under="ignore", call=lambda *e: failed.append(e)):
             for g in self._groups:
                 if g.kind == "matmul":
                     self._forward_matmul(g, V)

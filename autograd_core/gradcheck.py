@@ -183,7 +183,8 @@ def gradcheck(
         noun = "input" if order == 1 else "second derivative"
         raise GradcheckError(
             f"gradcheck{' (order 2)' if order == 2 else ''} failed for {len(failures)} of {len(checks)} {noun}s "
-            f"at f(x) = {fx!r} ({passed} other {noun}{'s' if passed != 1 else ''} passed):\n" + "\n".join(failures)
+            f"at f(x) = {fx!r} ({passed} other {noun}{'s' if passed != 1 else ''} passed):\n"
+            + "\n".join(failures)
             + likely_cause(seen)
         )
     return True

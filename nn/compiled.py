@@ -17,6 +17,7 @@ that structure changes.
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
@@ -179,10 +180,8 @@ def compiled_model(model: Module, params: list[Value], X: Sequence[Sequence[floa
         return m(list(x))
 
     compiled = compile_batch(forward, params, X)
-    try:
+    with contextlib.suppress(TypeError):  # not weakly referable or not hashable: not cached
         _plans[model] = (key, compiled)
-    except TypeError:
-        pass
     return compiled
 
 

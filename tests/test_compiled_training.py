@@ -171,7 +171,15 @@ def test_weight_decay_without_momentum_changes_the_step() -> None:
 # ------------------------------------------------------------------ the gradient norm
 @pytest.mark.parametrize(
     "grads",
-    [[3.0, 4.0], [0.0, 0.0], [1e200, 1e200], [1e-200, -1e-200], [math.inf, 1.0], [math.nan, 1.0], [-math.inf, math.nan]],
+    [
+        [3.0, 4.0],
+        [0.0, 0.0],
+        [1e200, 1e200],
+        [1e-200, -1e-200],
+        [math.inf, 1.0],
+        [math.nan, 1.0],
+        [-math.inf, math.nan],
+    ],
 )
 def test_the_norm_on_arrays_is_grad_norm(grads: list[float]) -> None:
     params = [Value(0.0) for _ in grads]

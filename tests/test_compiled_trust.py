@@ -60,7 +60,7 @@ def test_f_is_traced_once() -> None:
         (lambda x: bool(x), r"bool\(x\)"),
         (lambda x: x < 1, "x < …"),
         (lambda x: x >= 1, "x >= …"),
-        (lambda x: 1 < x, "x > …"),  # reflected
+        (lambda x: 1 < x, "x > …"),  # noqa: SIM300 - reflected
         (lambda x: Value(3.0) <= x, "x <= …"),  # the Value on the right is read too
         (lambda x: max(x, Value(0.0)), "x (<|>) …"),
         (lambda x: math.exp(x), r"float\(x\)"),
@@ -79,7 +79,7 @@ def test_every_kind_of_read_of_a_data_dependent_number_is_refused(read, how) -> 
 
 def test_a_read_of_a_parameter_is_refused_and_of_an_unrelated_constant_is_not() -> None:
     w, c = Value(0.5), Value(2.0)
-    with pytest.raises(GraphDependsOnDataError, match="from the parameters .*other parameter values"):
+    with pytest.raises(GraphDependsOnDataError, match=r"from the parameters .*other parameter values"):
         compile_batch(lambda x: x * w if w.data > 0 else x, [w], [[1.0]])
     f = lambda x: x * w * (c if c.data > 1 else 1.0)  # noqa: E731 - c is not trained, not the data
     data = [[1.0], [3.0]]

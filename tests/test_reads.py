@@ -24,7 +24,7 @@ def test_a_watch_reports_each_read_of_a_dependent_value_with_its_kind_and_line()
     seen: list[Read] = []
     with watch_reads([x], seen.append):
         y = x * w
-        _ = (y.data, float(c), y < 3, 2 < y, bool(y), f"{y:.2f}", round(y), int(y), f"{y}", float(w))  # reads
+        _ = (y.data, float(c), y < 3, 2 < y, bool(y), f"{y:.2f}", round(y), int(y), f"{y}", float(w))  # noqa: SIM300  # reads
     assert [r.kind for r in seen] == ["data", "<", ">", "bool", "format", "round", "int"]  # not c, w or repr
     assert all(r.value is y and r.where.endswith(f"test_reads.py:{line_of('# reads')}") for r in seen)
     assert engine._read_hook is None  # off again: a read costs one test of a global
@@ -54,9 +54,8 @@ def test_watches_are_local_to_the_thread_and_nest() -> None:
             _ = x.data, float(x)
     assert [r.kind for r in outer] == ["data", "float"] and [r.kind for r in inner] == ["float"]
     assert other == [1.0]  # read in another thread: not reported here
-    with pytest.raises(ValueError, match="unknown kinds"):
-        with watch_reads([x], outer.append, kinds={"len"}):
-            pass
+    with pytest.raises(ValueError, match="unknown kinds"), watch_reads([x], outer.append, kinds={"len"}):
+        pass
 
 
 def test_a_read_deep_in_a_long_chain_is_found_without_recursion() -> None:
