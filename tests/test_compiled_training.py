@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import math
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -221,3 +222,13 @@ def test_compiled_training_uses_sgd_on_arrays(monkeypatch: pytest.MonkeyPatch) -
     step = CompiledTraining(model, hinge_loss, SGD(model.parameters(), lr=0.1), None, X_MOONS, Y_MOONS)
     step.step(list(range(10)), None, 0.0)
     assert len(calls) == 1
+
+
+def test_the_readmes_describe_example_prints_what_its_comment_says(capsys: pytest.CaptureFixture[str]) -> None:
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Compiled training") :]
+    block = section[section.index("```python\n") + 10 : section.index("```\n", section.index("```python\n") + 10)]
+    claimed = block[block.index("step.describe()") :].splitlines()[1:]
+    exec(compile(block, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert [f"# {line}" for line in printed[-len(claimed) :]] == claimed
