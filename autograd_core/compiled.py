@@ -536,9 +536,9 @@ def _checked_constant(v: Value) -> Value:
     op = parts(v)[0]
     if op is not None and not op.name:  # the engine's mark of a result computed under no_grad
         raise GraphDependsOnDataError(
-            f"compile_batch: f computed {v!r} under no_grad(), so the graph does not show what it was computed "
-            "from (the data, the parameters?) and its number would stay the first example's; compute it "
-            "outside no_grad"
+            f"compile_batch: the graph of f holds {v!r}, computed under no_grad(), so it does not show what that "
+            "number came from (the data? the parameters?) and it would stay as traced on the first example; "
+            "compute it outside no_grad"
         )
     return v
 

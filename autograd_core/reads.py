@@ -27,6 +27,7 @@ read costs one test of a module global.
 from __future__ import annotations
 
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -102,6 +103,7 @@ class _Watch:
 
 _watches: ContextVar[tuple[_Watch, ...]] = ContextVar("autograd_core_read_watches", default=())
 _active = 0  # watches on in any thread: the engine's hook is set while this is > 0
+_active_lock = threading.Lock()
 
 
 def _caller() -> FrameType | None:
@@ -140,14 +142,16 @@ def watch_reads(
     if unknown:
         raise ValueError(f"watch_reads(kinds): unknown kinds {sorted(unknown)}; the kinds are {sorted(KINDS)}")
     token = _watches.set((*_watches.get(), _Watch(inputs, on_read, frozenset(kinds))))
-    _active += 1
-    engine._read_hook = _on_read
+    with _active_lock:
+        _active += 1
+        engine._read_hook = _on_read
     try:
         yield
     finally:
-        _active -= 1
-        if not _active:
-            engine._read_hook = None
+        with _active_lock:
+            _active -= 1
+            if not _active:
+                engine._read_hook = None
         _watches.reset(token)
 
 
