@@ -17,8 +17,9 @@ loading a file — the plan must not depend on the numbers):
 4. For scale: fit without compile, timed on 300 examples and scaled.
 
 NumPy's BLAS runs on one thread too (threadpoolctl), as PyTorch does: on a shared 2-core VM
-spinning BLAS threads only steal time. The VM is shared, so its speed drifts: each ratio compares measurements taken alternately
-(moons: the median of per-round ratios; the long rows: the peer timed before and after ours).
+spinning BLAS threads only steal time. The VM's speed drifts, so each ratio compares
+measurements taken alternately (moons: the median of per-round ratios; the long rows: the
+peer timed before and after ours).
 Goals (ratios, peer time / ours): moons ≥ 1 (no slower than PyTorch); 60,000 examples ≥ 1;
 one epoch ≥ 2× network.py style.
 Run: ``python benchmarks/bench_compile.py`` (``python3 tasks.py bench`` runs every benchmark).
