@@ -36,6 +36,7 @@ from autograd_core.engine import (
     _as_float,
     _check_bool,
     _check_callable,
+    _reverse_topological_order,
     enable_grad,
     no_grad,
     parts,
@@ -157,13 +158,17 @@ def _outputs(result: Any) -> list[Value]:
     return outs
 
 
-def _nodes(outs: list[Value]) -> list[Value]:
-    """Every node the outputs depend on, parents first, each once (one walk, from a Σ of the outputs)."""
+def _op_nodes(outs: list[Value]) -> list[Value]:
+    """The op nodes (not the leaves: there may be 10⁵ weights) the outputs depend on, parents
+    first, each once: one walk, from a Σ of the outputs."""
     if len(outs) == 1:
-        return topological_order(outs[0])
-    with enable_grad():
-        root = vsum(outs)
-    return topological_order(root)[:-1]
+        root = outs[0]
+    else:
+        with enable_grad():
+            root = vsum(outs)
+    order = _reverse_topological_order(root, with_leaves=False)[0]
+    order.reverse()
+    return order if len(outs) == 1 else order[:-1]
 
 
 def _constant_term(total: float, terms: list[float]) -> float:
@@ -271,7 +276,7 @@ class CompiledBatch:
         outs = _outputs(result)
         self.n_inputs = len(leaves)
         self.values = self.np.array([p.data for p in self.params], dtype=float)  # the parameters' numbers
-        self._plan(leaves, outs, _nodes(outs))
+        self._plan(leaves, outs, _op_nodes(outs))
         self._V: Any = None
 
     def _plan(self, leaves: list[Value], outs: list[Value], order: list[Value]) -> None:
@@ -281,23 +286,28 @@ class CompiledBatch:
         ref.update((id(x), ("v", id(x))) for x in leaves)
         level = dict.fromkeys(ref, 0)  # 0 for a leaf, 1 + the deepest parent's for an op node
         constants: list[Value] = []
+
+        def constant(v: Value) -> Ref:  # a leaf that is neither a parameter nor an input
+            constants.append(_checked_constant(v))
+            ref[id(v)], level[id(v)] = ("v", id(v)), 0
+            return ref[id(v)]
+
         groups: dict[Any, _Group] = {}
-        for v in order:
+        for v in order:  # op nodes, parents first
+            ps = v.parents
+            ids = list(map(id, ps))
+            refs = [ref.get(j) or constant(p) for j, p in zip(ids, ps)]
             i = id(v)
-            if i in ref:  # a parameter or an input
-                continue
             ref[i] = ("v", i)
-            if v.is_leaf:
-                level[i] = 0
-                constants.append(_checked_constant(v))
-                continue
-            ids = list(map(id, v.parents))
             level[i] = 1 + max(map(level.__getitem__, ids))
-            key, group = _place(v, [ref[j] for j in ids], level[i])
+            key, group = _place(v, refs, level[i])
             if key in groups:
                 groups[key].absorb(group)
             else:
                 groups[key] = group
+        for o in outs:  # an output may be a leaf
+            if id(o) not in ref:
+                constant(o)
         # by level: every group runs after the groups its operands come from
         self._groups = [g for _, g in sorted(((k[0], i), g) for i, (k, g) in enumerate(groups.items()))]
         self._assign_columns(leaves, constants, outs, param)

@@ -238,3 +238,10 @@ def test_random_programs_compile_to_the_scalar_engines_numbers(data) -> None:  #
     expected_mean, expected = scalar_mean_and_grads(f, [w], rows)
     assert mean == pytest.approx(expected_mean, rel=1e-9, abs=1e-12)
     assert grads == pytest.approx(expected, rel=1e-8, abs=1e-10)
+
+
+def test_outputs_that_are_leaves_parameters_constants_or_inputs() -> None:
+    w, c = Value(2.0), Value(3.0)
+    compiled = compile_batch(lambda x: [w, c, x, x * w], [w], [[1.0]])
+    assert compiled.forward([[1.0], [2.0]]).tolist() == [[2.0, 3.0, 1.0, 2.0], [2.0, 3.0, 2.0, 4.0]]
+    assert compiled.backward(np.ones((2, 4))).tolist() == [2.0 + 3.0]  # ∂/∂w of w (twice) and of x·w
