@@ -40,7 +40,6 @@ from autograd_core.engine import (
     enable_grad,
     no_grad,
     parts,
-    topological_order,
     vsum,
 )
 from autograd_core.extras import require
