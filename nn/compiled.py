@@ -188,7 +188,7 @@ def compiled_model(model: Module, params: list[Value], X: Sequence[Sequence[floa
 def _norm(np: Any, g: Any) -> float:
     """‖g‖ as ``nn.optim.grad_norm`` computes it: scaled by max|g| when Σg² leaves the float range."""
     with np.errstate(over="ignore"):  # Σg² beyond the float range: scaled below
-        squares = float(np.sum(g * g))
+        squares = float(g @ g)
     if 0.0 < squares < float("inf"):
         return float(np.sqrt(squares))
     m = float(np.max(np.abs(g))) if g.size else 0.0
