@@ -68,7 +68,7 @@ class CompiledTraining:
             self.groups.append((at, g["lr"], g["momentum"], g["weight_decay"]))
         self.velocity = np.zeros(len(self.params))
         self.has_velocity = np.zeros(len(self.params), dtype=bool)
-        for j, p in enumerate(self.params):
+        for j, p in enumerate(self.params if optimizer.state else ()):
             v = optimizer.state.get(p)
             if v is not None:
                 self.velocity[j], self.has_velocity[j] = v, True
