@@ -22,8 +22,10 @@ extra).
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import mul
 from typing import Any
@@ -116,6 +118,18 @@ class _Group:
 
 
 # ------------------------------------------------------------------ tracing
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector (the graph has no cycles: reference counting frees it)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _refusal(read: Read, on: str) -> GraphDependsOnDataError:
     return GraphDependsOnDataError(
         f"compile_batch: f reads the number of a Value computed from {on} ({read.how}) at {read.where}, so "
@@ -271,11 +285,12 @@ class CompiledBatch:
         self.np = require("numpy", "nn", "compile_batch")
         self.params = _checked_params(params)
         self._f = f
-        leaves, result = _trace(f, _row(examples), self.params, fixed_graph)
-        outs = _outputs(result)
-        self.n_inputs = len(leaves)
-        self.values = self.np.array([p.data for p in self.params], dtype=float)  # the parameters' numbers
-        self._plan(leaves, outs, _op_nodes(outs))
+        with _gc_paused():  # tens of thousands of nodes, no cycles: no full collections on the way
+            leaves, result = _trace(f, _row(examples), self.params, fixed_graph)
+            outs = _outputs(result)
+            self.n_inputs = len(leaves)
+            self.values = self.np.array([p.data for p in self.params], dtype=float)  # the parameters' numbers
+            self._plan(leaves, outs, _op_nodes(outs))
         self._V: Any = None
 
     def _plan(self, leaves: list[Value], outs: list[Value], order: list[Value]) -> None:
