@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from autograd_core import Graph, GraphvizNotFoundError, Value, dot, draw_graph
-from autograd_core.viz import INSTALL_HINT, GraphvizFailedError
+from autograd_core import BackpropStepper, Graph, GraphvizNotFoundError, Value, dot, draw_graph
+from autograd_core.viz import FILL, INSTALL_HINT, GraphvizFailedError, is_parameter_label
 
 REQUIRE_GRAPHVIZ = bool(os.environ.get("AUTOGRAD_CORE_REQUIRE_GRAPHVIZ"))
 HAVE_DOT = shutil.which("dot") is not None
@@ -99,7 +99,22 @@ def test_node_ids_are_deterministic_and_unlabelled_nodes_get_topological_names()
     assert len(sources) == 1
     (src,) = sources
     assert "0x" not in src  # no id()-based names
-    assert re.findall(r"<b>(v\d+)</b>", src) == [f"v{i}" for i in range(5)]
+    assert re.findall(r"<b>(v\d+)</b>", src) == [f"v{i}" for i in range(1, 6)]
+
+
+def test_unlabelled_nodes_are_numbered_without_gaps_in_drawings_and_formulas() -> None:
+    x, w, b = Value(-1.5, "x"), Value(0.8, "w"), Value(0.3, "b")
+    z = w * x + b
+    z.label = "z"
+    loss = (z.tanh() - 1.0) ** 2  # w·x, tanh, −1 and **2 are unlabelled: were v3, v6, v7, v8
+    src = draw_graph(loss).source
+    assert re.findall(r"<b>(v\d+)</b>", src) == ["v1", "v2", "v3", "v4"]
+    stepper = BackpropStepper(loss)
+    assert [s.name for s in stepper.steps] == ["v4", "v3", "v2", "z", "v1"]  # backward's order
+    assert "v2.grad += ∂v3/∂v2 · v3.grad" in stepper.caption(1)
+    assert "v2.grad += ∂v3/∂v2" in stepper.frame(1).source
+    taken = Value(1.0, "v1") * Value(2.0, "y")  # a label v1 is never given to another node
+    assert re.findall(r"<b>(v\d+)</b>", draw_graph(taken * 3).source) == ["v1", "v2", "v3"]
 
 
 def test_labels_are_escaped() -> None:
@@ -193,11 +208,39 @@ def test_mlp_style_labels_and_short_parameter_names() -> None:
     assert "layers.1" not in src.replace('label="layer 1', "")
 
 
-def test_a_lone_b_label_is_not_a_parameter() -> None:
+def test_a_lone_b_label_is_not_a_neuron_but_still_a_parameter() -> None:
     a, _ = notes_neuron()  # labels w1, w2, b: the notes' names, not nn's
     src = draw_graph(a).source
     assert "subgraph" not in src
-    assert 'fillcolor="#dbeafe"' in box(src, "b")
+    for name in ("w1", "w2", "b"):
+        assert 'fillcolor="#fde68a"' in box(src, name), name
+    for name in ("x1", "x2"):
+        assert 'fillcolor="#dbeafe"' in box(src, name), name
+
+
+@pytest.mark.parametrize(
+    "label, parameter",
+    [
+        *[(ok, True) for ok in ("w", "b", "w1", "w_2", "b0", "w₁", "w.0", "layers.0.neurons.3.w.1", "0.neurons.1.b")],
+        *[(no, False) for no in ("x1", "y", "bias", "weights", "wb", "w1x", "", "W", "a.w.x")],
+    ],
+)
+def test_the_parameter_rule_reads_the_label(label: str, parameter: bool) -> None:
+    assert is_parameter_label(label) is parameter
+    colour = FILL["parameter"] if parameter else FILL["input"]
+    (line,) = [s for s in draw_graph(Value(2.0, label) * Value(3.0, "x1")).source.splitlines() if "data 2.0" in s]
+    assert f'fillcolor="{colour}"' in line
+
+
+def test_parameters_argument_marks_any_leaf() -> None:
+    theta, x = Value(0.5, "theta"), Value(2.0, "x")
+    y = theta * x
+    y.label = "y"
+    other = Value(9.0, "elsewhere")  # not in the graph: ignored, so model.parameters() can be passed whole
+    src = draw_graph(y, parameters=[theta, y, other]).source
+    assert 'fillcolor="#fde68a"' in box(src, "theta") and 'fillcolor="#dbeafe"' in box(src, "x")
+    assert 'fillcolor="#bbf7d0"' in box(src, "y")  # the root (not a leaf) stays the root
+    assert 'fillcolor="#dbeafe"' in box(draw_graph(y).source, "theta")
 
 
 def test_max_nodes_collapses_neurons_then_truncates() -> None:
