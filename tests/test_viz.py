@@ -10,7 +10,7 @@ import time
 import pytest
 
 from autograd_core import BackpropStepper, Graph, GraphvizNotFoundError, Value, dot, draw_graph
-from autograd_core.viz import FILL, INSTALL_HINT, GraphvizFailedError, is_parameter_label
+from autograd_core.viz import FILL, INSTALL_HINT, MAX_LABEL, GraphvizFailedError, is_parameter_label, visible
 
 REQUIRE_GRAPHVIZ = bool(os.environ.get("AUTOGRAD_CORE_REQUIRE_GRAPHVIZ"))
 HAVE_DOT = shutil.which("dot") is not None
@@ -449,3 +449,164 @@ def test_the_readme_example_runs(tmp_path, monkeypatch) -> None:
     exec(code, namespace)
     assert namespace["w1"].grad == pytest.approx(5.0 * (namespace["a"].data - 1.0))  # ∂L/∂w1 = x1·(a − y)
     assert (tmp_path / "neuron.dot").read_text() == draw_graph(namespace["L"]).source
+
+
+# ---------------------------------------------------------------- hostile and careless input (issue 19)
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_bidi_controls_are_escaped_in_boxes_ops_and_formulas() -> None:
+    x = Value(2.0, "x\u202eevil")  # U+202E shows "x" then "live" reversed: a label can spoof another
+    y = x * Value(3.0, "w\u2066")
+    y.label = "y"
+    src = draw_graph(Value(1.0, op="op\u202d", parents=(y,), local_grads=(1.0,))).source
+    assert not any(c in src for c in BIDI)
+    assert "<b>x\\u202eevil</b>" in src and "<b>w\\u2066</b>" in src and "label=<op\\u202d>" in src
+    stepper = BackpropStepper(y)
+    assert "x\\u202eevil.grad += " in stepper.caption(0) and not any(c in stepper.caption(0) for c in BIDI)
+    assert not any(c in stepper.frame(0).source for c in BIDI)
+    assert visible(BIDI + "\u2028é😀") == "".join(repr(c)[1:-1] for c in BIDI) + "\\u2028é😀"
+
+
+@needs_dot
+def test_bidi_controls_never_reach_the_svg_or_the_page(tmp_path) -> None:
+    x = Value(2.0, "\u202ex")
+    y = x * 3
+    svg = draw_graph(y).svg()
+    assert "\u202e" not in svg and "\\u202ex" in svg
+    page = BackpropStepper(y).save_html(tmp_path / "p.html", title="steps \u202e").read_text()
+    assert "\u202e" not in page and "steps \\u202e" in page
+
+
+@pytest.mark.parametrize("n", [100, 20_000, 100_000])
+def test_a_long_label_is_shortened_with_its_length(n: int) -> None:
+    y = Value(1.0, "a" * n) * 2
+    (name,) = re.findall(r"<b>(a.*?)</b>", draw_graph(y).source)
+    assert len(name) <= MAX_LABEL and name.startswith("aaa") and name.endswith(f"… ({n:,} characters)")
+    assert BackpropStepper(y).steps[0].updates[0].formula.startswith(name + ".grad += ")
+
+
+@needs_dot
+def test_a_100_kb_label_renders() -> None:  # was dot's "longer than 16384?" blamed on size, then BrokenPipeError
+    y = Value(1.0, "a" * 100_000) * 2
+    assert "(100,000 characters)" in draw_graph(y).svg()
+
+
+def test_a_caption_is_cut_to_a_few_lines() -> None:
+    xs = [Value(float(i), f"x{i}") for i in range(200)]
+    total = dot(xs, xs)  # one step with 400 formula lines (dot refuses an HTML label over 16 KB)
+    source = BackpropStepper(total).frame(0).source
+    (caption,) = re.findall(r"\slabel=<(.*)> labelloc=b", source)
+    assert caption.endswith("<br/>… (372 more lines)") and len(caption) < 16_384
+
+
+def fake_dot(tmp_path, monkeypatch, script: str) -> None:
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir(exist_ok=True)
+    fake.write_text("#!/bin/sh\n" + script)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_dot_failing_on_a_small_graph_quotes_dot_and_does_not_blame_the_size(tmp_path, monkeypatch) -> None:
+    fake_dot(
+        tmp_path,
+        monkeypatch,
+        "echo 'Error: <stdin>: syntax error in line 5' >&2\necho 'String starting:<<b>a' >&2\nexit 1\n",
+    )
+    with pytest.raises(GraphvizFailedError) as e:
+        draw_graph(Value(1.0, "x") * 2).svg()
+    message = str(e.value)
+    assert "failed (exit status 1)" in message and "max_nodes" not in message and "Values drawn" not in message
+    assert "dot said: Error: <stdin>: syntax error in line 5 / String starting:<<b>a" in message
+
+
+def test_dot_exiting_before_reading_its_input_is_an_honest_error(tmp_path, monkeypatch) -> None:
+    fake_dot(tmp_path, monkeypatch, "echo 'Error: bad input' >&2\nexit 2\n")  # reads nothing: a BrokenPipeError before
+    big = Value(1.0, "x")
+    for _ in range(3000):
+        big = big * 1.0001
+    with pytest.raises(GraphvizFailedError, match=r"exit status 2.*dot said: Error: bad input"):
+        draw_graph(big, max_nodes=100).pipe("svg")
+
+
+@pytest.mark.parametrize("flag", ["show_grads", "show_local_grads", "group", "collapse"])
+@pytest.mark.parametrize("value", ["no", 0, 1, None])
+def test_flags_must_be_bools(flag: str, value: object) -> None:
+    a, _ = notes_neuron()
+    pattern = rf"draw_graph\({flag}\) must be True or False, got {type(value).__name__}: {re.escape(repr(value))}"
+    with pytest.raises(TypeError, match=pattern):
+        draw_graph(a, **{flag: value})
+    with pytest.raises(TypeError, match=rf"BackpropStepper\({flag}\) must be True or False"):
+        BackpropStepper(a, **{flag: value})
+
+
+def test_stepper_options_are_checked_when_it_is_made() -> None:
+    a, _ = notes_neuron()
+    with pytest.raises(TypeError, match=r"BackpropStepper: unknown drawing option 'rankdr'; the options are rankdir"):
+        BackpropStepper(a, rankdr="TB")
+    with pytest.raises(ValueError, match=r"BackpropStepper\(rankdir\).*'XY'"):
+        BackpropStepper(a, rankdir="XY")
+    with pytest.raises(TypeError, match=r"BackpropStepper\(highlight\) item 0 must be a Value.*int: 3"):
+        BackpropStepper(a, highlight=[3])
+    stepper = BackpropStepper(a, highlight=iter([a]), rankdir="TB")  # an iterator is read once, for every frame
+    assert all("class=highlight" in stepper.frame(i).source or i == 0 for i in range(len(stepper)))
+    assert "rankdir=TB" in stepper.frame(1).source
+
+
+def test_bad_option_types_name_the_argument() -> None:
+    a, _ = notes_neuron()
+    with pytest.raises(TypeError, match=r"draw_graph\(rankdir\) must be a str.*int: 5"):
+        draw_graph(a, rankdir=5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"draw_graph\(max_nodes\).*float: 5.0"):
+        draw_graph(a, max_nodes=5.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"draw_graph\(highlight\) must be an iterable of Values.*Value"):
+        draw_graph(a, highlight=a)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"draw_graph\(parameters\) item 1.*str: 'w'"):
+        draw_graph(a, parameters=[a, "w"])  # type: ignore[list-item]
+
+
+# ---------------------------------------------------------------- figures for the notebooks (issue 22)
+def test_collapse_draws_each_neuron_as_one_node_whatever_the_size() -> None:
+    loss, (x1, _) = hand_labelled_layer()
+    src = draw_graph(loss, collapse=True).source
+    assert src.count("Values collapsed") == 2 and "subgraph" not in src and "max_nodes" not in src
+    assert "<b>x1</b>" in src and "<b>w0</b>" not in src
+    assert draw_graph(loss, collapse=True, group=False).source == src  # collapsing needs no boxes
+    assert draw_graph(Value(1.0, "x") * 2, collapse=True).source == draw_graph(Value(1.0, "x") * 2).source
+
+
+@needs_dot
+def test_page_fit_says_how_big_the_smallest_text_shows() -> None:
+    small = draw_graph(Value(1.0, "x") * 2).page_fit()
+    assert small.scale == 1.0 and small.smallest_text_px == pytest.approx(9 * 4 / 3)  # edge labels: 9 pt
+    wide = draw_graph(labelled_mlp(2, [16, 16, 1]))
+    fit = wide.page_fit(880)
+    width_pt = float(re.match(r'<svg width="([\d.]+)pt"', wide.svg()).group(1))
+    assert fit.scale == pytest.approx(880 / (width_pt * 4 / 3)) and fit.width_px == pytest.approx(880)
+    assert fit.smallest_text_px < 8  # unreadable: the notebooks draw such graphs top to bottom or collapsed
+    assert wide.page_fit(10_000).scale == 1.0
+
+
+@needs_dot
+def test_a_softmax_chain_is_readable_top_to_bottom() -> None:
+    """Notebook 06's graph (C = −ln softmax(z)₀): 2,085 pt wide left to right, text ≈ 4 px on an 880 px page."""
+    z = [Value(v, f"z{j}") for j, v in enumerate([5.0, 2.0, -1.0, 3.0])]
+    t = [zj.exp() for zj in z]
+    total = sum(t)
+    cost = -(t[0] / total).log()
+    cost.backward()
+    assert draw_graph(cost).page_fit().smallest_text_px < 5
+    assert draw_graph(cost, rankdir="TB").page_fit().smallest_text_px >= 8
+
+
+@needs_dot
+def test_a_small_mlp_with_its_cost_is_readable_collapsed_top_to_bottom() -> None:
+    """Notebook 09's 2-3-1 graph with C = ln(1 + eᶻ) − y·z: text ≈ 4 px drawn in full on an 880 px page."""
+    nn = pytest.importorskip("nn")
+    net = nn.MLP(2, [3, 1], activation="tanh", output_activation="linear", seed=0)
+    z = net([Value(0.3, "x1"), Value(-0.5, "x2")])
+    cost = (z.exp() + 1).log() - Value(1.0, "y") * z
+    cost.backward()
+    assert draw_graph(cost).page_fit().smallest_text_px < 5
+    assert draw_graph(cost, rankdir="TB", collapse=True).page_fit().smallest_text_px >= 8
