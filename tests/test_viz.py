@@ -568,7 +568,7 @@ def test_bad_option_types_name_the_argument() -> None:
 
 # ---------------------------------------------------------------- figures for the notebooks (issue 22)
 def test_collapse_draws_each_neuron_as_one_node_whatever_the_size() -> None:
-    loss, (x1, _) = hand_labelled_layer()
+    loss, _ = hand_labelled_layer()
     src = draw_graph(loss, collapse=True).source
     assert src.count("Values collapsed") == 2 and "subgraph" not in src and "max_nodes" not in src
     assert "<b>x1</b>" in src and "<b>w0</b>" not in src
