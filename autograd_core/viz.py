@@ -429,17 +429,17 @@ def draw_graph(
     graph says so.
     """
     _check_value(root, "draw_graph(root)")
-    options = {
-        "rankdir": rankdir,
-        "show_grads": show_grads,
-        "show_local_grads": show_local_grads,
-        "highlight": highlight,
-        "parameters": parameters,
-        "group": group,
-        "collapse": collapse,
-        "max_nodes": max_nodes,
-    }
-    return render(Scene(root), **check_draw_options(options, "draw_graph"))
+    return render(
+        Scene(root),
+        rankdir=rankdir,
+        show_grads=show_grads,
+        show_local_grads=show_local_grads,
+        highlight=highlight,
+        parameters=parameters,
+        group=group,
+        collapse=collapse,
+        max_nodes=max_nodes,
+    )
 
 
 def check_draw_options(options: Mapping[str, object], where: str) -> dict[str, Any]:
@@ -493,9 +493,9 @@ def render(
     """``draw_graph`` on a prepared Scene (``options``: draw_graph's), with what a backprop frame adds:
     ``grads`` to show (by node index) instead of ``.grad``, the ``current`` node and its edges in red,
     ``done`` nodes shaded, and a ``caption`` under the graph."""
+    checked = check_draw_options(options, "draw_graph")
     graphviz = require("graphviz", "viz", "draw_graph")
-    drawing = _Drawing(scene, check_draw_options(options, "draw_graph"), grads, current, done)
-    return drawing.graph(graphviz, caption)
+    return _Drawing(scene, checked, grads, current, done).graph(graphviz, caption)
 
 
 class _Drawing:
