@@ -267,7 +267,7 @@ class Graph:
         graphviz = require("graphviz", "viz", "Graph.pipe")
 
         try:  # the whole text at once: dot's error is read even if it stops reading early
-            rendered: bytes = graphviz.pipe(self.digraph.engine, format, self.source.encode("utf-8"), quiet=True)
+            rendered: bytes = graphviz.pipe(self.digraph.engine, format, self.source.encode("utf-8"))
         except graphviz.ExecutableNotFound as e:
             raise GraphvizNotFoundError(INSTALL_HINT) from e
         except graphviz.CalledProcessError as e:
