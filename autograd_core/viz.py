@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import itertools
+import math
 import os
 import re
 import secrets
@@ -65,6 +66,7 @@ DRAW_OPTIONS: dict[str, Any] = {  # draw_graph's options and their defaults (Bac
     "group": True,
     "collapse": False,
     "max_nodes": 500,
+    "scale": 1.0,
 }
 
 ClusterKey = tuple[str, ...]  # ("layer 0", "neuron 3"), ("neuron 3",) or ("neuron",)
@@ -81,7 +83,7 @@ class GraphvizFailedError(RuntimeError):
 class PageFit(NamedTuple):
     """How a drawn graph shows on a page ``page_width_px`` wide: a wider graph is scaled down to the page."""
 
-    scale: float  # 1.0, or the page width over the graph's width
+    scale: float  # shown size over dot's size: ``scale=`` times, for a graph wider than the page, page / width
     width_px: float
     height_px: float
     smallest_text_px: float  # the smallest font of the graph as shown (the course's rule: at least 8 px)
@@ -247,12 +249,14 @@ class Scene:
 class Graph:
     """A drawn computation graph: shows as SVG in Jupyter; ``.source``, ``.digraph``, ``.save(path)``.
 
-    ``size`` says what was drawn, for error messages: (Values in the graph, nodes drawn, max_nodes).
+    ``size`` says what was drawn, for error messages: (Values in the graph, nodes drawn, max_nodes);
+    ``scale`` how big it shows in a notebook, relative to dot's size (``.svg()`` and ``.save()`` keep dot's).
     """
 
-    def __init__(self, digraph: graphviz.Digraph, size: tuple[int, int, int] | None = None) -> None:
+    def __init__(self, digraph: graphviz.Digraph, size: tuple[int, int, int] | None = None, scale: float = 1.0) -> None:
         self.digraph = digraph
         self.size = size
+        self.scale = scale
         self._svg: str | None = None
 
     @property
@@ -299,18 +303,20 @@ class Graph:
     def page_fit(self, page_width_px: float = PAGE_WIDTH_PX) -> PageFit:
         """How the graph shows on a page ``page_width_px`` wide (renders it): its scale, size and smallest text.
 
-        A notebook shows a graph wider than the page scaled to the page width (``fit_to_page``), so
-        its text shrinks with it; ``draw_graph(root, rankdir="TB")``, ``collapse=True`` or drawing a
-        part (any Value as the root) keep it legible. The course's rule: ``smallest_text_px >= 8``.
+        A notebook shows the graph ``scale`` times dot's size, and a graph still wider than the page
+        scaled to the page width (``fit_to_page``), so its text shrinks with it; ``rankdir="TB"``,
+        ``collapse=True`` or drawing a part (any Value as the root) keep it legible. The course's
+        rule: ``smallest_text_px >= 8``.
         """
         svg = self.svg()
         m = _SVG_SIZE.match(svg)
         if m is None:
             raise ValueError("page_fit: the SVG from dot has no width and height in pt")
-        width, height = (float(x) * PX_PER_PT for x in m.groups())
-        scale = min(1.0, page_width_px / width)
+        width, height = (float(x) * PX_PER_PT * self.scale for x in m.groups())
+        fit = min(1.0, page_width_px / width)
         fonts = [float(f) for f in re.findall(r'font-size="([\d.]+)"', svg)]
-        return PageFit(scale, width * scale, height * scale, min(fonts, default=0.0) * PX_PER_PT * scale)
+        smallest = min(fonts, default=0.0) * PX_PER_PT * self.scale * fit
+        return PageFit(self.scale * fit, width * fit, height * fit, smallest)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the graph to ``path``; the suffix picks the format: .svg .png .pdf or .dot (no ``dot`` needed).
@@ -330,7 +336,7 @@ class Graph:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         """SVG for Jupyter (a wide graph scaled to the page); without ``dot``, the DOT text and an install hint."""
         try:
-            return {"image/svg+xml": fit_to_page(self.svg()), "text/plain": repr(self)}
+            return {"image/svg+xml": fit_to_page(self.svg(), scale=self.scale), "text/plain": repr(self)}
         except GraphvizNotFoundError:
             return {"text/plain": f"{INSTALL_HINT}\n{self.source}"}
 
@@ -341,17 +347,23 @@ class Graph:
 _SVG_SIZE = re.compile(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"')
 
 
-def fit_to_page(svg: str, page_width_px: float = PAGE_WIDTH_PX) -> str:
-    """``svg`` shown at most as wide as the page: wider than ``page_width_px``, its size becomes ``width="100%"``.
+def fit_to_page(svg: str, page_width_px: float = PAGE_WIDTH_PX, scale: float = 1.0) -> str:
+    """``svg`` shown ``scale`` times its size, at most as wide as the page: wider than ``page_width_px``,
+    its size becomes ``width="100%"``.
 
     Jupyter shows SVG output in an ``<img>`` (JupyterLab, HTML export) or inline; neither
     shrinks a 1,800 px graph to the page, so it is cut off. Without a height the viewBox keeps
     the proportions; ``max-width`` keeps an inline graph from growing past its own size.
     """
     m = _SVG_SIZE.match(svg)
-    if m is None or float(m.group(1)) * PX_PER_PT <= page_width_px:
+    if m is None:
         return svg
-    return f'<svg width="100%" style="max-width: {m.group(1)}pt"' + svg[m.end() :]
+    width, height = float(m.group(1)) * scale, float(m.group(2)) * scale
+    if width * PX_PER_PT > page_width_px:
+        return f'<svg width="100%" style="max-width: {width:g}pt"' + svg[m.end() :]
+    if scale == 1.0:
+        return svg
+    return f'<svg width="{width:g}pt" height="{height:g}pt"' + svg[m.end() :]
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -415,6 +427,7 @@ def draw_graph(
     group: bool = True,
     collapse: bool = False,
     max_nodes: int = 500,
+    scale: float = 1.0,
 ) -> Graph:
     """Draw the graph under ``root``: every Value with its data and grad, every op, every ∂out/∂parent.
 
@@ -426,7 +439,8 @@ def draw_graph(
     the parameter names ``layers.0.neurons.3.*`` are; ``collapse``: draw each neuron as one
     summary node. With more than ``max_nodes`` Values, neurons are collapsed anyway, and if
     that is still too many only the ``max_nodes`` nodes nearest the root are drawn; the
-    graph says so.
+    graph says so. ``scale``: how big it shows in a notebook (0.8: 80 % of dot's size; a graph
+    wider than the page is shrunk to it anyway); ``Graph.page_fit()`` says how big its text shows.
     """
     _check_value(root, "draw_graph(root)")
     return render(
@@ -439,6 +453,7 @@ def draw_graph(
         group=group,
         collapse=collapse,
         max_nodes=max_nodes,
+        scale=scale,
     )
 
 
@@ -466,6 +481,12 @@ def check_draw_options(options: Mapping[str, object], where: str) -> dict[str, A
         raise TypeError(f"{where}(max_nodes) must be a positive int, got {type(max_nodes).__name__}: {max_nodes!r}")
     if max_nodes < 1:
         raise ValueError(f"{where}(max_nodes): must be a positive int, got {max_nodes!r}")
+    scale = checked["scale"]
+    if isinstance(scale, bool) or not isinstance(scale, (int, float)):
+        raise TypeError(f"{where}(scale) must be a positive number, got {type(scale).__name__}: {scale!r}")
+    if not 0 < scale < math.inf:
+        raise ValueError(f"{where}(scale): must be a positive number, got {scale!r}")
+    checked["scale"] = float(scale)
     for name in ("highlight", "parameters"):
         checked[name] = _values(checked[name], f"{where}({name})")
     return checked
@@ -534,7 +555,7 @@ class _Drawing:
         if label:
             dot.attr(label="<" + "<br/>".join(_escape(t) for t in label) + ">", labelloc="b", fontsize="12")
         drawn = sum(len(nodes) for nodes in self.groups.values())
-        return Graph(dot, size=(len(self.scene.order), drawn, self.options["max_nodes"]))
+        return Graph(dot, size=(len(self.scene.order), drawn, self.options["max_nodes"]), scale=self.options["scale"])
 
     def _digraph(self, graphviz: Any) -> Any:
         """An empty Digraph with the fonts and the layout: ``ordering=in`` keeps each node's inputs in the order

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import shutil
@@ -610,3 +611,28 @@ def test_a_small_mlp_with_its_cost_is_readable_collapsed_top_to_bottom() -> None
     cost.backward()
     assert draw_graph(cost).page_fit().smallest_text_px < 5
     assert draw_graph(cost, rankdir="TB", collapse=True).page_fit().smallest_text_px >= 8
+
+
+@needs_dot
+def test_scale_sets_the_size_shown_in_a_notebook() -> None:
+    z = [Value(v, f"z{j}") for j, v in enumerate([5.0, 2.0, -1.0, 3.0])]
+    cost = -(z[0].exp() / sum(zj.exp() for zj in z)).log()
+    full, small = draw_graph(cost, rankdir="TB"), draw_graph(cost, rankdir="TB", scale=0.7)
+    assert small.svg() == full.svg() and small.source == full.source  # dot's drawing and saved files unchanged
+    width, height = (float(x) for x in re.match(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', full.svg()).groups())
+    shown = small._repr_mimebundle_()["image/svg+xml"]
+    assert shown.startswith(f'<svg width="{width * 0.7:g}pt" height="{height * 0.7:g}pt"')
+    fit, small_fit = full.page_fit(), small.page_fit()
+    assert small_fit.scale == pytest.approx(0.7) and small_fit.height_px == pytest.approx(0.7 * fit.height_px)
+    assert small_fit.smallest_text_px == pytest.approx(0.7 * fit.smallest_text_px) and small_fit.smallest_text_px >= 8
+    huge = draw_graph(cost, scale=3.0)  # wider than the page: shrunk to it anyway
+    assert huge._repr_mimebundle_()["image/svg+xml"].startswith('<svg width="100%"')
+    assert huge.page_fit().width_px == pytest.approx(880)
+
+
+@pytest.mark.parametrize(
+    "bad, error", [(0, ValueError), (-1.0, ValueError), (math.inf, ValueError), ("1", TypeError), (True, TypeError)]
+)
+def test_scale_must_be_a_positive_number(bad: object, error: type) -> None:
+    with pytest.raises(error, match=rf"draw_graph\(scale\).*positive number.*{re.escape(repr(bad))}"):
+        draw_graph(Value(1.0, "x") * 2, scale=bad)  # type: ignore[arg-type]
