@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import html
 import math
 import os
 import re
 import shutil
 import time
+import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autograd_core import BackpropStepper, Graph, GraphvizNotFoundError, Value, dot, draw_graph
-from autograd_core.viz import FILL, INSTALL_HINT, MAX_LABEL, GraphvizFailedError, is_parameter_label, visible
+from autograd_core.viz import (
+    FILL,
+    INSTALL_HINT,
+    MAX_LABEL,
+    GraphvizFailedError,
+    Scene,
+    is_parameter_label,
+    shorten,
+    visible,
+)
 
 REQUIRE_GRAPHVIZ = bool(os.environ.get("AUTOGRAD_CORE_REQUIRE_GRAPHVIZ"))
 HAVE_DOT = shutil.which("dot") is not None
@@ -636,3 +649,17 @@ def test_scale_sets_the_size_shown_in_a_notebook() -> None:
 def test_scale_must_be_a_positive_number(bad: object, error: type) -> None:
     with pytest.raises(error, match=rf"draw_graph\(scale\).*positive number.*{re.escape(repr(bad))}"):
         draw_graph(Value(1.0, "x") * 2, scale=bad)  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=300) | st.text(alphabet=BIDI + "\x00\n\u2028a<>&", min_size=1))
+def test_any_label_is_drawn_short_and_visible(text: str) -> None:
+    label = "x" + text  # never an nn parameter's label, which would be drawn by its short name
+    y = Value(1.0, label) * 2
+    src = draw_graph(y).source
+    invisible = ("Cs", "Zl", "Zp", "Cc")
+    raw = [c for c in src if c in BIDI or (unicodedata.category(c) in invisible and c not in "\t\n")]
+    assert raw == []
+    name = Scene(y).name(y.parents[0])
+    assert name == visible(shorten(label)) and len(shorten(label)) <= MAX_LABEL
+    assert f"<b>{html.escape(name, quote=True)}</b>" in src
