@@ -21,7 +21,7 @@ from typing import Any
 from autograd_core._html import Frame, player_page
 from autograd_core.engine import Value, _as_float, _check_value, backward_pass
 from autograd_core.extras import require
-from autograd_core.viz import Graph, Scene, fmt_number, render, write_atomically
+from autograd_core.viz import Graph, Scene, check_draw_options, fmt_number, render, write_atomically
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ class BackpropStepper:
         _check_value(root, "BackpropStepper(root)")
         self.scene = Scene(root)
         self.steps = list(_steps(self.scene, _as_float(gradient, "BackpropStepper(gradient)")))
-        self.draw_options = draw_options
+        self.draw_options = check_draw_options(draw_options, "BackpropStepper")  # checked now, not at frame(i)
         self._frames: dict[int, Graph] = {}
         index = self.scene.index
         self._start = {len(self.scene.order) - 1: self.steps[0].upstream} if self.steps else {}
