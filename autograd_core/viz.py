@@ -13,9 +13,7 @@ from __future__ import annotations
 import html
 import os
 import re
-import secrets
 import signal
-import stat
 import unicodedata
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from autograd_core.engine import Value, _check_value, topological_order
 from autograd_core.extras import require
+from autograd_core.files import write_atomically
 
 if TYPE_CHECKING:
     import graphviz
@@ -227,56 +226,6 @@ def fit_to_page(svg: str, wide_pt: float = PAGE_WIDTH_PT) -> str:
     if m is None or float(m.group(1)) <= wide_pt:
         return svg
     return f'<svg width="100%" style="max-width: {m.group(1)}pt"' + svg[m.end() :]
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a new file next to ``path``, then rename it into place (never half-written).
-
-    The temporary file is fsynced before the rename and the folder after it (where the
-    system allows), so a crash leaves the old file or the new one. Over an existing file the
-    permissions are kept (a 0600 file stays 0600); a new file gets the usual 0666 minus the
-    umask. A symlink at ``path`` stays a link: its target is replaced. An error (missing or
-    read-only folder, full disk) names ``path``, not the temporary file.
-    """
-    path = Path(path)
-    target = Path(os.path.realpath(path))  # follow symlinks: write the file the link points to
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = None
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666 if mode is None else mode)
-    except OSError as e:
-        raise OSError(e.errno, e.strerror, str(path)) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if mode is not None:
-                os.chmod(tmp, mode)  # exactly the old permissions, whatever the umask
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException as e:
-        tmp.unlink(missing_ok=True)
-        if isinstance(e, OSError):
-            raise OSError(e.errno, e.strerror, str(path)) from e
-        raise
-    _fsync_folder(target.parent)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable; a no-op where folders cannot be opened (Windows)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass  # some file systems refuse to fsync a folder
-    finally:
-        os.close(fd)
 
 
 def draw_graph(

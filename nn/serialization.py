@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any, TypeVar
 
-from autograd_core.viz import write_atomically
+from autograd_core.files import write_atomically
 from nn._checks import digits, got
 from nn.module import Module, class_name
 
