@@ -17,7 +17,7 @@ from autograd_core import Value, linear
 from nn._checks import got, integer, real, rng_or_none, sequence
 from nn.activations import Activation, check_activation, get_activation
 from nn.init import check_init, default_init, init_weights
-from nn.module import Module
+from nn.module import Module, class_name
 
 Input = Sequence[Union[Value, float]]
 Prepared = Callable[[Input], list[Value]]
@@ -284,7 +284,7 @@ class Sequential(Module):
         return x
 
     def config(self) -> dict[str, Any]:
-        return {"layers": [{"class": type(m).__name__, "config": m.config()} for m in self.layers]}
+        return {"layers": [{"class": class_name(type(m)), "config": m.config()} for m in self.layers]}
 
     @classmethod
     def from_config(cls, layers: list[dict[str, Any]]) -> Sequential:
