@@ -302,7 +302,7 @@ def test_each_built_module_is_checked_against_the_weights_before_the_next(
     wide = {"class": f"{__name__}.Wide", "config": {"n": 1000}}
     layer = {"class": "Layer", "config": {"nin": 2, "nout": 1, "activation": "relu"}}
     path = write_doc(tmp_path / "m.json", "Sequential", {"layers": [wide, layer]}, {f"w{i}": 0.0 for i in range(5)})
-    with pytest.raises(ModelFileError, match="building .*Wide gave 1,000 parameters so far, but the file holds 5"):
+    with pytest.raises(ModelFileError, match=r"building .*Wide gave 1,000 parameters so far, but the file holds 5"):
         Module.load(path)
     assert Wide.built == 1 and layers_built == []  # stopped before the next module
     wide["config"]["n"] = 10**9  # an int no model can need: refused before building
