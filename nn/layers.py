@@ -24,10 +24,16 @@ Prepared = Callable[[Input], list[Value]]
 
 
 def _check_length(x: Input, nin: int) -> None:
-    """One example must be a list of ``nin`` inputs (TypeError for a number, a str, a dict…)."""
+    """One example must be a list of ``nin`` inputs (TypeError for a number, a str, a dict…);
+    a list of lists is a batch, and the error says so."""
     if isinstance(x, (str, bytes, dict)) or not hasattr(x, "__len__"):
         raise TypeError(f"expected a list of {nin} inputs (one example), got {got(x)}")
     n = len(x)
+    if n and hasattr(x[0], "__len__") and not isinstance(x[0], str):
+        raise ValueError(
+            f"expected one example (a list of {nin} inputs), got a list of {n} lists: that looks like a batch; "
+            "use model.batch(X) for a list of examples"
+        )
     if n != nin:
         raise ValueError(f"expected {nin} inputs, got {n}")
 
@@ -213,7 +219,7 @@ class MLP(Module):
 
     def __call__(self, x: Input) -> Value | list[Value]:
         _check_length(x, self.nin)
-        return self.batch([x])[0]
+        return self._outputs([x])[0]
 
     def batch(self, X: Sequence[Input]) -> list[Value | list[Value]]:
         """``[model(x) for x in X]``, reading the weights once for the whole batch (faster)."""
@@ -223,6 +229,10 @@ class MLP(Module):
                 _check_length(x, nin)
             except (TypeError, ValueError) as e:
                 raise type(e)(f"MLP.batch(X) takes a list of examples; X[{i}]: {e}") from None
+        return self._outputs(X)
+
+    def _outputs(self, X: Sequence[Input]) -> list[Value | list[Value]]:
+        """The outputs for examples already checked, the weights read once."""
         *hidden, last = [(_prepare(layer.neurons), layer._act) for layer in self.layers]
         last_neurons, last_act = last
         drop = self.dropout if self.training else None

@@ -127,15 +127,14 @@ def binary_cross_entropy(probs: Preds, targets: Targets) -> Value:
     """
     name = "binary_cross_entropy"
     p, y, _ = _pairs(name, probs, targets)
-    for i, (pi, yi) in enumerate(zip(p, y)):
+    for i, pi in enumerate(p):
         if not 0.0 <= pi.data <= 1.0:
             raise ValueError(
                 f"{name}: prediction {i} is {pi.data!r}, outside [0, 1]: it expects probabilities. Give the model a "
                 "sigmoid output (MLP(..., output_activation='sigmoid')) or use binary_cross_entropy_with_logits "
                 "on raw scores"
             )
-        if not 0.0 <= yi <= 1.0:
-            raise ValueError(f"{name}: target {i} is {yi!r}; targets are probabilities or labels in [0, 1]")
+    _check_probabilities(name, y)
     n = len(p)
     q = [min(max(pi.data, EPS), 1.0 - EPS) for pi in p]
     total = -sum(yi * math.log(qi) + (1.0 - yi) * math.log1p(-qi) for qi, yi in zip(q, y))
@@ -149,9 +148,21 @@ def binary_cross_entropy(probs: Preds, targets: Targets) -> Value:
     return _node(total / n, "BCE", p, [(qi - yi) / (qi * (1.0 - qi)) / n for qi, yi in zip(q, y)], as_values)
 
 
+def _check_probabilities(name: str, y: list[float]) -> None:
+    """BCE's targets are probabilities or labels in [0, 1] (a −1/+1 label or a class index is not)."""
+    bad = next((i for i, yi in enumerate(y) if not 0.0 <= yi <= 1.0), None)
+    if bad is not None:
+        raise _not_a_probability(name, bad, y[bad])
+
+
+def _not_a_probability(name: str, i: int, yi: float) -> ValueError:
+    return ValueError(f"{name}: target {i} is {yi!r}; targets are probabilities or labels in [0, 1]")
+
+
 def binary_cross_entropy_with_logits(logits: Preds, targets: Targets) -> Value:
-    """BCE of σ(z) computed stably as mean[ln(1 + eᶻ) − y·z]: ∂C/∂z = (σ(z) − y)/n."""
+    """BCE of σ(z) computed stably as mean[ln(1 + eᶻ) − y·z]: ∂C/∂z = (σ(z) − y)/n; targets in [0, 1]."""
     z, y, _ = _pairs("binary_cross_entropy_with_logits", logits, targets)
+    _check_probabilities("binary_cross_entropy_with_logits", y)
     n = len(z)
     return _node(
         sum(softplus(zi.data) - yi * zi.data for zi, yi in zip(z, y)) / n,
@@ -306,17 +317,27 @@ def _quadratic_on_arrays(np: Any, A: Any, Y: Any) -> tuple[Any, Any]:
     return 0.5 * (D * D).sum(axis=1), D
 
 
+def _probabilities_on_arrays(np: Any, name: str, Y: Any) -> None:
+    """``_check_probabilities`` on a batch of targets (the index counts as in the flat list)."""
+    bad = np.argwhere(~((Y >= 0.0) & (Y <= 1.0)))
+    if len(bad):
+        i, j = bad[0]
+        raise _not_a_probability(name, int(i) * Y.shape[1] + int(j), float(Y[i, j]))
+
+
 def _bce_on_arrays(np: Any, A: Any, Y: Any) -> tuple[Any, Any]:
     bad = np.argwhere((A < 0.0) | (A > 1.0) | np.isnan(A))
     if len(bad):
         i, j = bad[0]
         binary_cross_entropy(Value(float(A[i, j])), 0.0)  # raises the same error as without compile
+    _probabilities_on_arrays(np, "binary_cross_entropy", Y)
     Q = np.clip(A, EPS, 1.0 - EPS)
     C = -(Y * np.log(Q) + (1.0 - Y) * np.log1p(-Q))
     return C.mean(axis=1), (Q - Y) / (Q * (1.0 - Q)) / A.shape[1]
 
 
 def _bce_logits_on_arrays(np: Any, A: Any, Y: Any) -> tuple[Any, Any]:
+    _probabilities_on_arrays(np, "binary_cross_entropy_with_logits", Y)
     return (softplus_on_arrays(np, A) - Y * A).mean(axis=1), (sigmoid_on_arrays(np, A) - Y) / A.shape[1]
 
 

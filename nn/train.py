@@ -92,6 +92,25 @@ def is_correct(output: Output, target: Any, threshold: float) -> bool:
     return best == target
 
 
+def _check_label(output: Output, target: Any, i: int) -> None:
+    """``accuracy``'s target for one example fits the output: a label 0/1 or −1/+1 for one output,
+    a class index in [0, n) or n numbers for n outputs."""
+    if isinstance(output, Value):
+        if target not in (0, 1, -1):
+            raise ValueError(
+                f"accuracy(y): y[{i}] is {target!r}, but the model has one output: labels are 0/1 or -1/+1"
+            )
+        return
+    n = len(output)
+    if hasattr(target, "__len__"):
+        if len(target) != n:
+            raise ValueError(f"accuracy(y): y[{i}] has {len(target)} numbers, but the model has {n} outputs")
+    elif target != int(target) or not 0 <= target < n:
+        raise ValueError(
+            f"accuracy(y): y[{i}] is {target!r}, but the model has {n} outputs: a target is a class index 0 … {n - 1}"
+        )
+
+
 def _check_data(X: Sequence[Any], y: Sequence[Any], where: str) -> None:
     """Every input a list of finite numbers, every target a finite number (or a list of them),
     as many targets as inputs; the error names the example and the feature."""
@@ -140,8 +159,10 @@ def _check_numbers(xs: Any, where: str, what: str, indexed: bool = True) -> None
 def accuracy(model: Callable[[Any], Output], X: Sequence[Any], y: Sequence[Any]) -> float:
     """Fraction of examples classified correctly, in eval mode and under ``no_grad``.
 
-    Several outputs: correct when the argmax is the target. One output: a > 0.5 after a
-    sigmoid (``model.last_activation()``), else a > 0, compared with target > 0.
+    Several outputs: correct when the argmax is the target (a class index in [0, outputs),
+    or a vector of as many numbers). One output: a > 0.5 after a sigmoid
+    (``model.last_activation()``), else a > 0, compared with target > 0 (a label 0/1 or
+    −1/+1). Any other target raises ValueError naming it.
     """
     function(model, "accuracy(model)")
     _check_data(X, y, "accuracy")
@@ -151,7 +172,11 @@ def accuracy(model: Callable[[Any], Output], X: Sequence[Any], y: Sequence[Any])
     try:
         threshold = _threshold(model)
         with no_grad():
-            correct = sum(is_correct(model(x), t, threshold) for x, t in zip(X, y))
+            correct = 0
+            for i, (x, t) in enumerate(zip(X, y)):
+                a = _one_output(model(x), t)
+                _check_label(a, t, i)
+                correct += is_correct(a, t, threshold)
     finally:
         if isinstance(model, Module):
             model.train(was_training)

@@ -138,6 +138,17 @@ def test_wrong_input_length_names_both_lengths() -> None:
         Layer(2, 4)([1.0])
 
 
+@pytest.mark.parametrize("n", [4, 2])  # 2: as many examples as inputs, where the lengths alone agree
+def test_a_whole_batch_passed_as_one_example_is_called_a_batch(n: int) -> None:
+    X = [[0.0, 1.0]] * n
+    for model in (MLP(2, [4, 1], seed=0), Layer(2, 3), Neuron(2)):
+        with pytest.raises(
+            ValueError, match=rf"got a list of {n} lists: that looks like a batch; use model.batch\(X\)"
+        ):
+            model(X)
+        assert len(model.batch(X)) == n  # what the message suggests works
+
+
 def test_bad_sizes_are_rejected() -> None:
     with pytest.raises(ValueError, match="non-empty list"):
         MLP(2, [])
