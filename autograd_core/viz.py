@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from autograd_core.engine import Value, _check_value, topological_order
 from autograd_core.extras import require
-from autograd_core.files import write_atomically
+from autograd_core.files import write_atomically as write_atomically  # also importable from here
 
 if TYPE_CHECKING:
     import graphviz

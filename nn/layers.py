@@ -175,9 +175,10 @@ class Dropout(Module):
 
 def _dropout_p(p: object, where: str) -> float:
     """A dropout probability in [0, 1)."""
-    if real(p, where, low=0.0) >= 1.0:
+    value = real(p, where, low=0.0)
+    if value >= 1.0:
         raise ValueError(f"{where} must be in [0, 1), got {p!r}")
-    return float(p)  # type: ignore[arg-type]
+    return value
 
 
 class MLP(Module):
@@ -309,8 +310,13 @@ class Sequential(Module):
         from nn.serialization import parameters_in_spec
 
         specs = sequence(config.get("layers"), "Sequential(layers)", "module specs")
-        counts = [parameters_in_spec(spec) for spec in specs]
-        return None if None in counts else sum(counts)  # type: ignore[arg-type]
+        total = 0
+        for spec in specs:
+            count = parameters_in_spec(spec)
+            if count is None:
+                return None
+            total += count
+        return total
 
     def last_activation(self) -> str | None:
         """The last activation applied: that of the last module other than ``Dropout``."""

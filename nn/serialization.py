@@ -33,7 +33,7 @@ import stat
 from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from autograd_core.files import write_atomically
 from nn._checks import digits, got
@@ -179,7 +179,15 @@ def build_module(spec: dict[str, Any]) -> Module:
 
 
 # ----------------------------------------------------------------- loading
-def load_module(path: str | os.PathLike[str], cls: type[M] = Module) -> M:  # type: ignore[assignment]
+@overload
+def load_module(path: str | os.PathLike[str]) -> Module: ...
+
+
+@overload
+def load_module(path: str | os.PathLike[str], cls: type[M]) -> M: ...
+
+
+def load_module(path: str | os.PathLike[str], cls: type[Module] = Module) -> Module:
     """The model saved at ``path``; ``ModelFileError`` if the file is bad or holds another class."""
     path = _path(path, f"{cls.__name__}.load(path)")
     try:
@@ -253,11 +261,13 @@ def _model_from(doc: object, cls: type[M]) -> M:
         model = build_module(doc)
     finally:
         _built.reset(token)
+    if not isinstance(model, cls):  # a from_config that builds another class
+        raise ModelFileError(f"building {doc['class']} gave a {class_name(type(model))}, not a {class_name(cls)}")
     try:
         model.load_state_dict(state)
     except ValueError as e:
         raise ModelFileError(str(e)) from e
-    return model  # type: ignore[return-value]
+    return model
 
 
 def _check_count(doc: dict[str, Any], weights: int) -> None:

@@ -85,11 +85,11 @@ def is_correct(output: Output, target: Any, threshold: float) -> bool:
     One output: (a > threshold) = (target > 0), which works for labels in {0, 1} and in {−1, +1}."""
     output = _one_output(output, target)
     if isinstance(output, Value):
-        return (output.data > threshold) == (target > 0)
+        return (output.data > threshold) == bool(target > 0)
     best = max(range(len(output)), key=lambda j: output[j].data)
     if hasattr(target, "__len__"):
         return best == max(range(len(target)), key=lambda j: target[j])
-    return best == target
+    return bool(best == target)
 
 
 def _check_label(output: Output, target: Any, i: int) -> None:

@@ -87,10 +87,28 @@ def valid_calls(tmp: Path) -> dict[str, tuple[Callable[..., Any], dict[str, Any]
     }
 
 
-NAMES = (  # the keys of valid_calls, listed here so collecting the tests writes no file
-    "MLP Layer Neuron Dropout Sequential Perceptron Perceptron.fit SGD clip_grad_norm clip_grad_value accuracy "
-    "batches make_moons load_digits fit MLP.batch MLP.load save load_state_dict MLP.train"
-).split()
+NAMES = [  # the keys of valid_calls, listed here so collecting the tests writes no file
+    "MLP",
+    "Layer",
+    "Neuron",
+    "Dropout",
+    "Sequential",
+    "Perceptron",
+    "Perceptron.fit",
+    "SGD",
+    "clip_grad_norm",
+    "clip_grad_value",
+    "accuracy",
+    "batches",
+    "make_moons",
+    "load_digits",
+    "fit",
+    "MLP.batch",
+    "MLP.load",
+    "save",
+    "load_state_dict",
+    "MLP.train",
+]
 WRONG = [object(), "x", 2.5j]  # no argument of nn takes these (a str only where it names something)
 
 
