@@ -20,8 +20,9 @@ counted (exactly for every class that defines ``parameters_in``, ``nn``'s all do
 another class, the modules its config holds are counted and each int in it must be at
 most ``MAX_PARAMETERS``), and that count must be at most ``MAX_PARAMETERS`` and at most
 the number of weights in ``"state"`` (equal when exact). While building, each module is
-checked against the weights before the next is built, so a 300-byte file cannot build a
-network of 10⁶ weights.
+checked against the weights before the next is built. So a file naming only classes that
+count (``nn``'s) builds nothing larger than its weights; a class that cannot count is
+limited only by its own constructor, once, before the check stops the load.
 """
 
 from __future__ import annotations
