@@ -1,4 +1,4 @@
-"""write_atomically (autograd_core.files, used by viz and nn): permissions kept, symlinks followed, fsync, errors name the path."""
+"""write_atomically (autograd_core.files; viz and nn use it): permissions kept, symlinks followed, fsync."""
 
 from __future__ import annotations
 
