@@ -883,8 +883,14 @@ def linear(weights: Sequence[Sequence[Value]], biases: Sequence[Value]) -> Calla
             raise TypeError(f"linear({what}) must be a list, got {type(arg).__name__}: {_short(arg)}")
     if len(weights) != len(biases):
         raise ValueError(f"linear: got {len(weights)} rows of weights but {len(biases)} biases")
-    rows = [tuple(_check_value(w, "linear weight") for w in row) for row in weights]
-    bs = [_check_value(b, "linear bias") for b in biases]
+    rows = [tuple(row) for row in weights]
+    bs = tuple(biases)
+    if not {v.__class__ for row in (bs, *rows) for v in row} <= {Value}:  # checked one by one only if not all Values
+        for row in rows:
+            for w in row:
+                _check_value(w, "linear weight")
+        for b in bs:
+            _check_value(b, "linear bias")
     nin = len(rows[0]) if rows else 0
     for j, row in enumerate(rows):
         if len(row) != nin:
