@@ -5,6 +5,7 @@ imported by the functions that use them.
 """
 
 from nn.activations import ACTIVATIONS
+from nn.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d, Residual
 from nn.data import batches, load_digits, make_moons, nand, xor
 from nn.init import INITS
 from nn.layers import MLP, Dropout, Layer, Neuron, Sequential
@@ -31,13 +32,18 @@ __all__ = [
     "INITS",
     "MLP",
     "SGD",
+    "AvgPool2d",
+    "Conv2d",
     "Dropout",
+    "Flatten",
     "History",
     "Layer",
+    "MaxPool2d",
     "ModelFileError",
     "Module",
     "Neuron",
     "Perceptron",
+    "Residual",
     "Sequential",
     "TrainingDivergedError",
     "accuracy",
