@@ -22,7 +22,7 @@ from nn.losses import (
     softmax,
 )
 from nn.module import Module
-from nn.optim import SGD, clip_grad_norm, clip_grad_value
+from nn.optim import SGD, Adam, Optimizer, clip_grad_norm, clip_grad_value
 from nn.perceptron import Perceptron
 from nn.serialization import ModelFileError
 from nn.train import History, TrainingDivergedError, accuracy, fit
@@ -32,6 +32,7 @@ __all__ = [
     "INITS",
     "MLP",
     "SGD",
+    "Adam",
     "AvgPool2d",
     "Conv2d",
     "Dropout",
@@ -42,6 +43,7 @@ __all__ = [
     "ModelFileError",
     "Module",
     "Neuron",
+    "Optimizer",
     "Perceptron",
     "Residual",
     "Sequential",
