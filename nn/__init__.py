@@ -20,6 +20,7 @@ from nn.losses import (
     quadratic_cost,
     softmax,
 )
+from nn.mnist import MnistFileError, MnistNotFoundError, load_mnist
 from nn.module import Module
 from nn.optim import SGD, clip_grad_norm, clip_grad_value
 from nn.perceptron import Perceptron
@@ -34,6 +35,8 @@ __all__ = [
     "Dropout",
     "History",
     "Layer",
+    "MnistFileError",
+    "MnistNotFoundError",
     "ModelFileError",
     "Module",
     "Neuron",
@@ -52,6 +55,7 @@ __all__ = [
     "l1_penalty",
     "l2_penalty",
     "load_digits",
+    "load_mnist",
     "log_softmax",
     "make_moons",
     "mse_loss",
