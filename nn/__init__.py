@@ -24,6 +24,7 @@ from nn.mnist import MnistFileError, MnistNotFoundError, load_mnist
 from nn.module import Module
 from nn.optim import SGD, clip_grad_norm, clip_grad_value
 from nn.perceptron import Perceptron
+from nn.pytorch import from_torch, to_torch
 from nn.serialization import ModelFileError
 from nn.train import History, TrainingDivergedError, accuracy, fit
 
@@ -51,6 +52,7 @@ __all__ = [
     "clip_grad_value",
     "cross_entropy",
     "fit",
+    "from_torch",
     "hinge_loss",
     "l1_penalty",
     "l2_penalty",
@@ -62,5 +64,6 @@ __all__ = [
     "nand",
     "quadratic_cost",
     "softmax",
+    "to_torch",
     "xor",
 ]
