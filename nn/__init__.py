@@ -21,9 +21,11 @@ from nn.losses import (
     quadratic_cost,
     softmax,
 )
+from nn.mnist import MnistFileError, MnistNotFoundError, load_mnist
 from nn.module import Module
 from nn.optim import SGD, Adam, Optimizer, clip_grad_norm, clip_grad_value
 from nn.perceptron import Perceptron
+from nn.pytorch import from_torch, to_torch
 from nn.serialization import ModelFileError
 from nn.train import History, TrainingDivergedError, accuracy, fit
 
@@ -40,6 +42,8 @@ __all__ = [
     "History",
     "Layer",
     "MaxPool2d",
+    "MnistFileError",
+    "MnistNotFoundError",
     "ModelFileError",
     "Module",
     "Neuron",
@@ -56,15 +60,18 @@ __all__ = [
     "clip_grad_value",
     "cross_entropy",
     "fit",
+    "from_torch",
     "hinge_loss",
     "l1_penalty",
     "l2_penalty",
     "load_digits",
+    "load_mnist",
     "log_softmax",
     "make_moons",
     "mse_loss",
     "nand",
     "quadratic_cost",
     "softmax",
+    "to_torch",
     "xor",
 ]
