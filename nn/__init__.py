@@ -5,7 +5,7 @@ imported by the functions that use them.
 """
 
 from nn.activations import ACTIVATIONS
-from nn.conv import AvgPool2d, Conv2d, Flatten, MaxPool2d, Residual
+from nn.conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool1d, MaxPool2d, Residual
 from nn.data import batches, load_digits, make_moons, nand, xor
 from nn.init import INITS
 from nn.layers import MLP, Dropout, Layer, Neuron, Sequential
@@ -35,12 +35,15 @@ __all__ = [
     "MLP",
     "SGD",
     "Adam",
+    "AvgPool1d",
     "AvgPool2d",
+    "Conv1d",
     "Conv2d",
     "Dropout",
     "Flatten",
     "History",
     "Layer",
+    "MaxPool1d",
     "MaxPool2d",
     "MnistFileError",
     "MnistNotFoundError",

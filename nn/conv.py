@@ -1,6 +1,7 @@
 """Convolution, pooling, flattening and residual connections, built from Values.
 
-An image is a nested list ``[channel][row][column]`` of Values or floats. A convolution
+An image is a nested list ``[channel][row][column]`` of Values or floats, a 1-D signal
+``[channel][position]``. A convolution
 slides each filter over the image: every output pixel is one ``dot`` node
 z = Σ w·patch + b over the filter's *shared* weights (so ∂C/∂w sums over every position
 the filter visited), then a = f(z). Pooling takes the maximum (``vmax``: the gradient goes
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Any, Union
+from typing import Any, ClassVar, Union
 
 from autograd_core import Value, dot, vmax, vsum
 from nn._checks import got, integer
@@ -21,31 +22,57 @@ from nn.init import check_init, default_init, init_weights
 from nn.module import Module, class_name
 
 Number = Union[Value, float]
-Image = list[list[list[Number]]]  # [channel][row][column]
+
+
+AXES = {1: ("positions",), 2: ("rows", "columns")}
+KIND = {1: "signal", 2: "image"}
+LAYOUT = {1: "[channel][position]", 2: "[channel][row][column]"}
+
+
+def signal_shape(x: object, dims: int, where: str) -> tuple[int, ...]:
+    """(channels, *sizes) of a nested-list signal (dims = 1) or image (dims = 2); a specific error if not one."""
+    kind = KIND[dims]
+    if not isinstance(x, Sequence) or isinstance(x, (str, bytes)) or not x:
+        raise TypeError(f"{where}: expected an {kind}, a non-empty list {LAYOUT[dims]}, got {got(x)}")
+    sizes: list[int] | None = None
+    for c, channel in enumerate(x):
+        found = _sizes(channel, dims, f"channel {c}", where, kind)
+        if sizes is not None and found != sizes:
+            axis = AXES[dims][next(i for i in range(dims) if found[i] != sizes[i])]
+            raise ValueError(
+                f"{where}: ragged {kind}: channel {c} has {_dims(found)}, channel 0 has {_dims(sizes)} {axis}"
+            )
+        sizes = found
+    assert sizes is not None
+    return (len(x), *sizes)
+
+
+def _sizes(x: object, dims: int, at: str, where: str, kind: str) -> list[int]:
+    """The sizes of a ``dims``-deep nested list of numbers (every row the same length)."""
+    if not isinstance(x, Sequence) or isinstance(x, (str, bytes)):
+        what = "rows" if dims == 2 else "numbers"
+        raise TypeError(f"{where}: {at} must be a list of {what}, got {got(x)}")
+    if dims == 1:
+        return [len(x)]
+    inner = [_sizes(row, dims - 1, f"{at} row {r}", where, kind) for r, row in enumerate(x)]
+    for r, s in enumerate(inner):
+        if s != inner[0]:
+            raise ValueError(f"{where}: ragged {kind}: {at} row {r} has {s[0]} columns, row 0 has {inner[0][0]}")
+    return [len(x), *(inner[0] if inner else [0] * (dims - 1))]
+
+
+def _dims(sizes: Sequence[int]) -> str:
+    return "×".join(map(str, sizes))
 
 
 def image_shape(x: object, where: str) -> tuple[int, int, int]:
-    """(channels, rows, columns) of a nested-list image; a specific error for anything else or a ragged one."""
-    if not isinstance(x, Sequence) or isinstance(x, (str, bytes)) or not x:
-        raise TypeError(f"{where}: expected an image, a non-empty list [channel][row][column], got {got(x)}")
-    rows = cols = -1
-    for c, channel in enumerate(x):
-        if not isinstance(channel, Sequence) or isinstance(channel, (str, bytes)):
-            raise TypeError(f"{where}: channel {c} must be a list of rows, got {got(channel)}")
-        for r, row in enumerate(channel):
-            if not isinstance(row, Sequence) or isinstance(row, (str, bytes)):
-                raise TypeError(f"{where}: channel {c} row {r} must be a list of numbers, got {got(row)}")
-            if cols not in (-1, len(row)):
-                raise ValueError(f"{where}: ragged image: channel {c} row {r} has {len(row)} columns, not {cols}")
-            cols = len(row)
-        if rows not in (-1, len(channel)):
-            raise ValueError(f"{where}: ragged image: channel {c} has {len(channel)} rows, channel 0 has {rows}")
-        rows = len(channel)
-    return len(x), rows, max(cols, 0)
+    """(channels, rows, columns) of a nested-list image [channel][row][column]."""
+    c, rows, cols = signal_shape(x, 2, where)
+    return c, rows, cols
 
 
 def _as_array(x: Any) -> Any:
-    """A NumPy array (an example of a (N, C, H, W) batch) as nested lists; anything else as it is."""
+    """A NumPy array (an example of a (N, C, H, W) or (N, C, L) batch) as nested lists; anything else as it is."""
     return x.tolist() if hasattr(x, "tolist") and hasattr(x, "shape") else x
 
 
@@ -53,19 +80,59 @@ def _out_size(size: int, k: int, stride: int, padding: int, where: str, axis: st
     """⌊(size + 2·padding − k) / stride⌋ + 1 positions along one axis."""
     if size + 2 * padding < k:
         raise ValueError(
-            f"{where}: kernel_size {k} is larger than the padded image ({axis} {size} + 2·padding {padding} "
+            f"{where}: kernel_size {k} is larger than the padded input ({axis} {size} + 2·padding {padding} "
             f"= {size + 2 * padding})"
         )
     return (size + 2 * padding - k) // stride + 1
 
 
-def _windows(size_r: int, size_c: int, k: int, stride: int) -> list[tuple[int, int]]:
-    """The top-left corners of the k×k windows, row by row."""
-    return [(r * stride, c * stride) for r in range(size_r) for c in range(size_c)]
+def _flat(channel: Any, dims: int) -> list[Number]:
+    """One channel's numbers in reading order (row by row)."""
+    return list(channel) if dims == 1 else [v for row in channel for v in row]
+
+
+def _shaped(flat: list[Any], sizes: Sequence[int]) -> list[Any]:
+    """A flat list in reading order as nested lists of ``sizes``."""
+    if len(sizes) == 1:
+        return flat
+    width = len(flat) // sizes[0]
+    return [_shaped(flat[r * width : (r + 1) * width], sizes[1:]) for r in range(sizes[0])]
+
+
+def _windows(
+    sizes: Sequence[int], k: int, stride: int, padding: int, where: str, dims: int
+) -> tuple[list[int], list[list[int]]]:
+    """The output sizes, and for each output position (reading order) the indices of its k^dims window
+    in the channel padded by ``padding`` zeros on every side (flattened, reading order)."""
+    axes = AXES[dims]
+    out = [_out_size(n, k, stride, padding, where, axis) for n, axis in zip(sizes, axes)]
+    padded = [n + 2 * padding for n in sizes]
+    if dims == 1:
+        return out, [[start * stride + i for i in range(k)] for start in range(out[0])]
+    width = padded[1]
+    return out, [
+        [(r * stride + i) * width + c * stride + j for i in range(k) for j in range(k)]
+        for r in range(out[0])
+        for c in range(out[1])
+    ]
+
+
+def _pad(channel: list[Number], sizes: Sequence[int], p: int) -> list[Number]:
+    """A flat channel with p zeros (plain 0.0: constants) on every side of each axis."""
+    if p == 0:
+        return channel
+    if len(sizes) == 1:
+        return [0.0] * p + channel + [0.0] * p
+    rows, cols = sizes
+    width = cols + 2 * p
+    padded: list[Number] = [0.0] * (p * width)
+    for r in range(rows):
+        padded += [0.0] * p + channel[r * cols : (r + 1) * cols] + [0.0] * p
+    return padded + [0.0] * (p * width)
 
 
 class Filter(Module):
-    """One filter of a convolution: ``size`` = in·k·k shared weights ``w`` (channel, row, column), a bias ``b``."""
+    """One filter of a convolution: ``size`` = in·kᵈ shared weights ``w`` (channel by channel), a bias ``b``."""
 
     config_keys = ("size",)
 
@@ -85,14 +152,15 @@ class Filter(Module):
         return integer(config.get("size"), "Filter(size)") + 1
 
 
-class Conv2d(Module):
-    """A 2-D convolution: ``out_channels`` filters of ``in_channels × k × k`` weights, then an activation.
+class _Conv(Module):
+    """A convolution over ``dims`` axes: ``out_channels`` filters of in_channels × kᵈ weights, then an activation.
 
-    Output pixel (f, r, c) is z = Σ_{ch,i,j} w_f[ch][i][j] · x[ch][r·s + i − p][c·s + j − p] + b_f,
-    a = f(z), one ``dot`` node per pixel; the image is padded with zeros (constants).
-    Parameters: out·(in·k·k + 1), named ``filters.f.w.n`` and ``filters.f.b``.
+    Each output value is one ``dot`` node z = Σ w·window + b over its window of the input
+    padded with zeros (constants), then a = f(z). Parameters: out·(in·kᵈ + 1), named
+    ``filters.f.w.n`` and ``filters.f.b``.
     """
 
+    dims: ClassVar[int]
     config_keys = ("in_channels", "out_channels", "kernel_size", "stride", "padding", "activation")
 
     def __init__(
@@ -106,40 +174,37 @@ class Conv2d(Module):
         init: str | None = None,
         seed: int | None = None,
     ) -> None:
-        self.in_channels = integer(in_channels, "Conv2d(in_channels)")
-        self.out_channels = integer(out_channels, "Conv2d(out_channels)")
-        self.kernel_size = integer(kernel_size, "Conv2d(kernel_size)")
-        self.stride = integer(stride, "Conv2d(stride)")
-        self.padding = integer(padding, "Conv2d(padding)", low=0)
-        self.activation = check_activation(activation, "Conv2d(activation)")
-        scheme = check_init(init, "Conv2d(init)") if init is not None else default_init(activation)
-        rng = random.Random(seed if seed is None else integer(seed, "Conv2d(seed)", low=None))
-        k2 = self.kernel_size**2
-        size, fan_out = self.in_channels * k2, self.out_channels * k2
+        name = type(self).__name__
+        self.in_channels = integer(in_channels, f"{name}(in_channels)")
+        self.out_channels = integer(out_channels, f"{name}(out_channels)")
+        self.kernel_size = integer(kernel_size, f"{name}(kernel_size)")
+        self.stride = integer(stride, f"{name}(stride)")
+        self.padding = integer(padding, f"{name}(padding)", low=0)
+        self.activation = check_activation(activation, f"{name}(activation)")
+        scheme = check_init(init, f"{name}(init)") if init is not None else default_init(activation)
+        rng = random.Random(seed if seed is None else integer(seed, f"{name}(seed)", low=None))
+        window = self.kernel_size**self.dims
+        size, fan_out = self.in_channels * window, self.out_channels * window
         self.filters = [Filter(size, init_weights(scheme, size, fan_out, rng)) for _ in range(self.out_channels)]
         self._act = get_activation(activation)
         self.label_parameters()
 
-    def __call__(self, x: Any) -> Image:
+    def __call__(self, x: Any) -> list[Any]:
         x = _as_array(x)
-        where = f"Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size})"
-        channels, rows, cols = image_shape(x, where)
+        where = f"{type(self).__name__}({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size})"
+        channels, *sizes = signal_shape(x, self.dims, where)
         if channels != self.in_channels:
-            raise ValueError(f"{where}: expected {self.in_channels} input channels, got an image of {channels}")
-        k, s, p = self.kernel_size, self.stride, self.padding
-        out_r = _out_size(rows, k, s, p, where, "rows")
-        out_c = _out_size(cols, k, s, p, where, "columns")
-        padded = _pad(x, p)
-        patches = [
-            [padded[ch][r + i][c + j] for ch in range(channels) for i in range(k) for j in range(k)]
-            for r, c in _windows(out_r, out_c, k, s)
-        ]
+            kind = "an image" if self.dims == 2 else "a signal"
+            raise ValueError(f"{where}: expected {self.in_channels} input channels, got {kind} of {channels}")
+        out_sizes, windows = _windows(sizes, self.kernel_size, self.stride, self.padding, where, self.dims)
+        padded = [_pad(_flat(channel, self.dims), sizes, self.padding) for channel in x]
+        patches = [[channel[i] for channel in padded for i in window] for window in windows]
         act = self._act
-        out: Image = []
+        out = []
         for f in self.filters:
             zs = [dot(f.w, patch, f.b) for patch in patches]
             a: list[Number] = [act(z) for z in zs] if act else list(zs)
-            out.append([a[r * out_c : (r + 1) * out_c] for r in range(out_r)])
+            out.append(_shaped(a, out_sizes))
         return out
 
     def config(self) -> dict[str, Any]:
@@ -147,53 +212,51 @@ class Conv2d(Module):
 
     @classmethod
     def parameters_in(cls, config: dict[str, Any]) -> int:
-        """out·(in·k·k + 1)."""
-        k = integer(config.get("kernel_size"), "Conv2d(kernel_size)")
-        n_in = integer(config.get("in_channels"), "Conv2d(in_channels)")
-        return integer(config.get("out_channels"), "Conv2d(out_channels)") * (n_in * k * k + 1)
+        """out·(in·kᵈ + 1)."""
+        name = cls.__name__
+        k = integer(config.get("kernel_size"), f"{name}(kernel_size)")
+        n_in = integer(config.get("in_channels"), f"{name}(in_channels)")
+        window: int = k**cls.dims
+        return integer(config.get("out_channels"), f"{name}(out_channels)") * (n_in * window + 1)
 
     def last_activation(self) -> str:
         return self.activation
 
 
-def _pad(x: Sequence[Sequence[Sequence[Number]]], p: int) -> list[list[list[Number]]]:
-    """The image with p rows and columns of zeros (plain 0.0: constants) around each channel."""
-    if p == 0:
-        return [[list(row) for row in channel] for channel in x]
-    width = len(x[0][0]) + 2 * p
-    zeros: list[Number] = [0.0] * width
-    return [
-        [list(zeros) for _ in range(p)]
-        + [[0.0] * p + list(row) + [0.0] * p for row in channel]
-        + [list(zeros) for _ in range(p)]
-        for channel in x
-    ]
+class Conv1d(_Conv):
+    """A 1-D convolution on signals [channel][position]: output (f, t) is
+    z = Σ_{ch,i} w_f[ch][i] · x[ch][t·s + i − p] + b_f, a = f(z)."""
+
+    dims = 1
+
+
+class Conv2d(_Conv):
+    """A 2-D convolution on images [channel][row][column]: output pixel (f, r, c) is
+    z = Σ_{ch,i,j} w_f[ch][i][j] · x[ch][r·s + i − p][c·s + j − p] + b_f, a = f(z)."""
+
+    dims = 2
 
 
 class _Pool(Module):
-    """Pooling over k×k windows with stride s (default k), channel by channel; no parameters."""
+    """Pooling over windows of k (kᵈ values) with stride s (default k), channel by channel; no parameters."""
 
+    dims: ClassVar[int]
     config_keys = ("kernel_size", "stride")
-    kind = ""
 
     def __init__(self, kernel_size: int, stride: int | None = None) -> None:
         name = type(self).__name__
         self.kernel_size = integer(kernel_size, f"{name}(kernel_size)")
         self.stride = self.kernel_size if stride is None else integer(stride, f"{name}(stride)")
 
-    def __call__(self, x: Any) -> Image:
+    def __call__(self, x: Any) -> list[Any]:
         x = _as_array(x)
-        k, s = self.kernel_size, self.stride
-        where = f"{type(self).__name__}({k})"
-        _, rows, cols = image_shape(x, where)
-        out_r, out_c = _out_size(rows, k, s, 0, where, "rows"), _out_size(cols, k, s, 0, where, "columns")
+        where = f"{type(self).__name__}({self.kernel_size})"
+        _, *sizes = signal_shape(x, self.dims, where)
+        out_sizes, windows = _windows(sizes, self.kernel_size, self.stride, 0, where, self.dims)
         out = []
         for channel in x:
-            pooled = [
-                self.pool([channel[r + i][c + j] for i in range(k) for j in range(k)])
-                for r, c in _windows(out_r, out_c, k, s)
-            ]
-            out.append([pooled[r * out_c : (r + 1) * out_c] for r in range(out_r)])
+            flat = _flat(channel, self.dims)
+            out.append(_shaped([self.pool([flat[i] for i in window]) for window in windows], out_sizes))
         return out
 
     def pool(self, window: list[Number]) -> Number:
@@ -207,31 +270,58 @@ class _Pool(Module):
         return 0
 
 
-class MaxPool2d(_Pool):
-    """The maximum of each window (one ``vmax`` node): ∂/∂x = 1 for the first maximal input of the window, else 0."""
+def _max(window: list[Number]) -> Number:
+    """The maximum of a window (one ``vmax`` node): ∂/∂x = 1 for its first maximal input, else 0."""
+    return vmax(window) if any(isinstance(v, Value) for v in window) else max(window)
 
-    def pool(self, window: list[Number]) -> Number:
-        return vmax(window) if any(isinstance(v, Value) for v in window) else max(window)
+
+def _mean(window: list[Number]) -> Number:
+    """The mean of a window: ∂/∂x = 1/n for each of its n inputs."""
+    if any(isinstance(v, Value) for v in window):
+        return vsum(window) * (1.0 / len(window))
+    return sum(window) / len(window)
+
+
+class MaxPool1d(_Pool):
+    """The maximum of each window of k positions (``vmax``): the gradient goes to its first maximal input."""
+
+    dims = 1
+    pool = staticmethod(_max)
+
+
+class MaxPool2d(_Pool):
+    """The maximum of each k×k window (``vmax``): the gradient goes to its first maximal input."""
+
+    dims = 2
+    pool = staticmethod(_max)
+
+
+class AvgPool1d(_Pool):
+    """The mean of each window of k positions: ∂/∂x = 1/k for each."""
+
+    dims = 1
+    pool = staticmethod(_mean)
 
 
 class AvgPool2d(_Pool):
-    """The mean of each window: Σ x / k², so ∂/∂x = 1/k² for every input of the window."""
+    """The mean of each k×k window: ∂/∂x = 1/k² for each."""
 
-    def pool(self, window: list[Number]) -> Number:
-        if any(isinstance(v, Value) for v in window):
-            return vsum(window) * (1.0 / len(window))
-        return sum(window) / len(window)
+    dims = 2
+    pool = staticmethod(_mean)
 
 
 class Flatten(Module):
-    """An image [channel][row][column] as one list, channel by channel, each row by row."""
+    """A signal [channel][position] or an image [channel][row][column] as one list: channel by channel,
+    each in reading order."""
 
     config_keys = ()
 
     def __call__(self, x: Any) -> list[Number]:
         x = _as_array(x)
-        image_shape(x, "Flatten()")
-        return [v for channel in x for row in channel for v in row]
+        first = x[0] if isinstance(x, Sequence) and x and not isinstance(x, (str, bytes)) else None
+        dims = 2 if isinstance(first, Sequence) and first and isinstance(first[0], Sequence) else 1
+        signal_shape(x, dims, "Flatten()")
+        return [v for channel in x for v in _flat(channel, dims)]
 
     def config(self) -> dict[str, Any]:
         return {}
@@ -301,4 +391,16 @@ def _shape(x: Any) -> str:
     return "×".join(map(str, dims)) if dims else "a number"
 
 
-__all__ = ["AvgPool2d", "Conv2d", "Filter", "Flatten", "MaxPool2d", "Residual", "image_shape"]
+__all__ = [
+    "AvgPool1d",
+    "AvgPool2d",
+    "Conv1d",
+    "Conv2d",
+    "Filter",
+    "Flatten",
+    "MaxPool1d",
+    "MaxPool2d",
+    "Residual",
+    "image_shape",
+    "signal_shape",
+]

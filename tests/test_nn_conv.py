@@ -9,7 +9,21 @@ import pytest
 
 from autograd_core import Value, gradcheck, vmax
 from autograd_core.gradcheck import NonDifferentiablePointError
-from nn import SGD, AvgPool2d, Conv2d, Flatten, Layer, MaxPool2d, Module, Residual, Sequential, cross_entropy
+from nn import (
+    SGD,
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    Flatten,
+    Layer,
+    MaxPool1d,
+    MaxPool2d,
+    Module,
+    Residual,
+    Sequential,
+    cross_entropy,
+)
 
 np = pytest.importorskip("numpy")
 
@@ -250,3 +264,71 @@ def test_vmax_compiles_to_the_same_numbers_as_the_scalar_engine() -> None:
     total.backward()
     assert mean == pytest.approx(total.data, rel=1e-12)
     np.testing.assert_allclose(grads, [p.grad for p in w], rtol=1e-12)
+
+
+def signal(c: int, n: int, seed: int = 0) -> list[list[float]]:
+    rng = random.Random(seed)
+    return [[rng.uniform(-1, 1) for _ in range(n)] for _ in range(c)]
+
+
+@pytest.mark.parametrize(("cin", "cout", "k", "stride", "padding"), [(1, 3, 5, 2, 1), (2, 2, 3, 1, 0), (3, 1, 4, 3, 2)])
+def test_conv1d_matches_numpy(cin, cout, k, stride, padding) -> None:
+    conv = with_biases(Conv1d(cin, cout, k, stride=stride, padding=padding, activation="linear", seed=2))
+    x = signal(cin, 11, seed=1)
+    X = np.pad(np.array(x), ((0, 0), (padding, padding)))
+    W = np.array([[w.data for w in f.w] for f in conv.filters]).reshape(cout, cin, k)
+    b = np.array([f.b.data for f in conv.filters])
+    n_out = (X.shape[1] - k) // stride + 1
+    expected = np.array(
+        [[(W[f] * X[:, t * stride : t * stride + k]).sum() + b[f] for t in range(n_out)] for f in range(cout)]
+    )
+    np.testing.assert_allclose(np.array(numbers(conv(x))), expected, rtol=1e-12, atol=1e-12)
+    assert conv.num_parameters() == cout * (cin * k + 1) == Conv1d.parameters_in(conv.config())
+
+
+def test_the_mnist1d_cnn_of_the_paper_has_its_shapes() -> None:
+    """Greydanus (2020): three Conv1d (1→25 k5 s2 p1, 25→25 k3 s2 p1 twice) on 40 samples, then 125 → 10."""
+    model = Sequential(
+        Conv1d(1, 25, 5, stride=2, padding=1, seed=0),
+        Conv1d(25, 25, 3, stride=2, padding=1, seed=1),
+        Conv1d(25, 25, 3, stride=2, padding=1, seed=2),
+        Flatten(),
+        Layer(125, 10, "linear", rng=random.Random(0)),
+    )
+    lengths = []
+    x: object = signal(1, 40)
+    for m in model.layers[:3]:
+        x = m(x)
+        lengths.append(len(x[0]))  # type: ignore[index]
+    assert lengths == [19, 10, 5]
+    assert len(model(signal(1, 40))) == 10
+    assert model.num_parameters() == 25 * 6 + 2 * 25 * (25 * 3 + 1) + 10 * 126
+
+
+def test_1d_pooling_and_flatten() -> None:
+    x = [[Value(v) for v in [1.0, 4.0, 2.0, 2.0, 0.0, -1.0]]]
+    out = MaxPool1d(2)(x)
+    assert numbers(out) == [[4.0, 2.0, 0.0]]
+    out[0][1].backward()
+    assert [v.grad for v in x[0]] == [0.0, 0.0, 1.0, 0.0, 0.0, 0.0]  # a tie: the first maximal input
+    assert numbers(AvgPool1d(3, stride=3)([[1.0, 2.0, 3.0, 4.0, 5.0, 9.0]])) == [[2.0, 6.0]]
+    assert Flatten()([[1, 2, 3], [4, 5, 6]]) == [1, 2, 3, 4, 5, 6]
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda: Conv1d(1, 2, 5)(signal(1, 3)),
+            ValueError,
+            r"kernel_size 5 is larger than the padded input \(positions",
+        ),
+        (lambda: Conv1d(1, 2, 2)([[1.0, 2.0], [3.0]]), ValueError, r"ragged signal: channel 1 has 1, channel 0 has 2"),
+        (lambda: Conv1d(2, 2, 2)(signal(1, 4)), ValueError, r"expected 2 input channels, got a signal of 1"),
+        (lambda: Conv1d(1, 1, 2)([1.0, 2.0]), TypeError, r"channel 0 must be a list of numbers, got float"),
+        (lambda: MaxPool1d(2, stride=0), ValueError, r"MaxPool1d\(stride\) must be a positive int"),
+    ],
+)
+def test_bad_1d_input_is_named(call, error, message) -> None:
+    with pytest.raises(error, match=message):
+        call()
