@@ -6,7 +6,7 @@ imported by the functions that use them.
 
 from nn.activations import ACTIVATIONS
 from nn.conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool1d, MaxPool2d, Residual
-from nn.data import batches, load_digits, make_moons, nand, xor
+from nn.data import batches, load_digits, load_mnist1d, make_moons, nand, xor
 from nn.init import INITS
 from nn.layers import MLP, Dropout, Layer, Neuron, Sequential
 from nn.losses import (
@@ -69,6 +69,7 @@ __all__ = [
     "l2_penalty",
     "load_digits",
     "load_mnist",
+    "load_mnist1d",
     "log_softmax",
     "make_moons",
     "mse_loss",

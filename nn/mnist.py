@@ -23,6 +23,7 @@ from typing import Any
 
 from autograd_core.extras import require
 from autograd_core.viz import write_atomically
+from nn.data import data_folder
 
 
 @dataclass(frozen=True)
@@ -68,12 +69,6 @@ class MnistFileError(ValueError):
 
 class MnistNotFoundError(FileNotFoundError):
     """MNIST files are missing and could not be downloaded; the message says how to fetch them by hand."""
-
-
-def data_folder() -> Path:
-    """Where ``load_mnist()`` keeps the files: ``$AUTOGRAD_CORE_DATA/mnist``, else ``~/.cache/autograd-core/mnist``."""
-    root = os.environ.get("AUTOGRAD_CORE_DATA")
-    return Path(root) / "mnist" if root else Path.home() / ".cache" / "autograd-core" / "mnist"
 
 
 def load_mnist(path: str | os.PathLike[str] | None = None, download: bool = True) -> tuple[Any, Any, Any, Any]:
