@@ -66,7 +66,8 @@ EXTRAS_INCLUDE = {  # what each extra of pyproject.toml pulls in (tests/test_tas
     "testing": set(),
     "nn": set(),
     "notebooks": {"viz", "nn", "testing"},
-    "dev": {"viz", "testing", "nn", "notebooks"},
+    "dev": {"viz", "testing", "nn", "notebooks", "mnist1d"},
+    "mnist1d": {"nn"},
     "bench": set(),
 }
 

@@ -871,6 +871,49 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
     return _from_parents(z, DOT, parents, grads, len(pairs) or None)
 
 
+def _vmax_vectorised(np: Any, parents: list[Any], c: float | None) -> tuple[Any, tuple[Any, ...]]:
+    """max over the parents' columns (and the constant c); ∂/∂vᵢ = 1 where vᵢ is the first maximal one."""
+    V = np.stack(parents)
+    first = V.argmax(axis=0)  # NumPy's argmax is the first maximal index, as in vmax
+    grads = [(first == i).astype(float) for i in range(len(parents))]
+    if c is None:
+        return V.max(axis=0), tuple(grads)
+    kept = (V.max(axis=0) > c).astype(float)  # a constant that ties or wins takes the gradient away
+    return np.maximum(V.max(axis=0), c), tuple(g * kept for g in grads)
+
+
+VMAX = Op("max", lambda out: out.local_grads, vectorised=_vmax_vectorised)  # max″ = 0 away from ties
+
+
+def vmax(values: Iterable[Operand]) -> Value:
+    """max(v₁, …, vₙ) as one node: ∂/∂vᵢ = 1 for the first maximal input, 0 for the others.
+
+    PyTorch's convention; a tie is a kink (``gradcheck`` reports it). Plain numbers are
+    constants: when one of them is maximal (ties included), no input gets a gradient.
+    """
+    if not hasattr(values, "__iter__") or isinstance(values, (str, Value)):
+        raise TypeError(
+            f"vmax(values) must be an iterable of Values or numbers, got {type(values).__name__}: {_short(values)}"
+        )
+    parents: list[Value] = []
+    numbers_: list[float] = []
+    c: float | None = None
+    for v in values:
+        if isinstance(v, Value):
+            parents.append(v)
+            numbers_.append(v._data)
+        else:
+            x = _as_float(v, "vmax(values) item")
+            c = x if c is None or x > c else c
+    if not parents and c is None:
+        raise ValueError("vmax(values): the maximum of no values is undefined; give at least one")
+    grads = [0.0] * len(parents)
+    m = max(numbers_) if numbers_ else -math.inf
+    if c is None or m > c:
+        grads[numbers_.index(m)] = 1.0
+    return _from_parents(m if c is None else max(m, c), VMAX, parents, grads, c)
+
+
 def linear(weights: Sequence[Sequence[Value]], biases: Sequence[Value]) -> Callable[[Sequence[Operand]], list[Value]]:
     """x ↦ [z_j = Σᵢ W[j][i]·xᵢ + b_j for each row j]: a layer of neurons, each z_j one ``dot`` node.
 

@@ -26,6 +26,7 @@ from autograd_core import (
     no_grad,
     topological_order,
     value_and_grad,
+    vmax,
     vsum,
 )
 from autograd_core.testing import build, input_values, programs
@@ -59,6 +60,7 @@ OPS: dict[str, tuple[Callable[..., Value], tuple[float, ...]]] = {
     "x/c": (lambda a: a / 3.0, (0.7,)),
     "x-c": (lambda a: a - 3.0, (0.7,)),
     "vsum": (lambda a, b, c: vsum([a, b, c, 2.0]), (0.7, -1.0, 2.0)),
+    "vmax": (lambda a, b, c: vmax([a * b, c * c, -3.0]), (0.7, -1.0, 2.0)),
     "dot": (lambda w1, w2, x1, x2, b: dot([w1, w2], [x1, x2], b), (0.5, -0.5, 5.0, 3.0, 1.0)),
     "dot with data": (lambda w1, w2, b: dot([w1, w2], [5.0, 3.0], b), (0.5, -0.5, 1.0)),
     "dot mixed": (lambda w1, w2, x2: dot([w1, w2], [5.0, x2], 1.0), (0.5, -0.5, 3.0)),
@@ -85,7 +87,7 @@ def test_the_table_covers_every_public_op() -> None:
     operators |= {"__rtruediv__", "__pow__", "__rpow__", "__neg__", "__abs__"}
     losses = {n for n in nn.__all__ if n.endswith(("_loss", "_cost", "entropy", "softmax", "_penalty"))}
     losses |= {n for n in nn.__all__ if n.startswith("binary_cross_entropy")}
-    missing = (public | operators | losses | {"vsum", "dot"}) - set(OPS)
+    missing = (public | operators | losses | {"vsum", "vmax", "dot"}) - set(OPS)
     assert not missing, f"ops without a test of their parts: {sorted(missing)}"
 
 
