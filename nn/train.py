@@ -27,7 +27,7 @@ from nn._checks import function, got, integer, real, rng_or_none, sequence
 from nn.compiled import CompiledTraining
 from nn.data import batches
 from nn.module import Module
-from nn.optim import SGD, clip_grad_norm, grad_norm
+from nn.optim import Optimizer, clip_grad_norm, grad_norm
 
 Output = Union[Value, list[Value]]
 Loss = Callable[[list[Any], list[Any]], Value]
@@ -55,7 +55,10 @@ class History:
       the predictions made during training (before each batch's update);
     * ``grad_norms``: mean over the epoch's steps of ‖∂C/∂p‖ before any clipping;
     * ``seconds``: wall time of the epoch;
-    * ``steps``: the total number of optimiser steps.
+    * ``steps``: the total number of optimiser steps;
+    * with ``fit(validation=...)``: ``val_losses`` and ``val_accuracies``, the loss (without
+      the penalty) and the accuracy on the validation set after the epoch, in eval mode under
+      ``no_grad``; ``best_epoch``, the epoch of the lowest validation loss (1-based).
     """
 
     losses: list[float] = field(default_factory=list)
@@ -63,6 +66,9 @@ class History:
     grad_norms: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     steps: int = 0
+    val_losses: list[float] = field(default_factory=list)
+    val_accuracies: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
 
 
 def _threshold(model: Any) -> float:
@@ -183,7 +189,7 @@ def accuracy(model: Callable[[Any], Output], X: Sequence[Any], y: Sequence[Any])
     return correct / len(X)
 
 
-def _diverged(what: str, epoch: int, optimizer: SGD) -> TrainingDivergedError:
+def _diverged(what: str, epoch: int, optimizer: Optimizer) -> TrainingDivergedError:
     """The error for a non-finite loss, gradient norm or parameter, naming both usual causes."""
     lrs = ", ".join(str(g["lr"]) for g in getattr(optimizer, "param_groups", ())) or "?"
     return TrainingDivergedError(
@@ -248,7 +254,7 @@ class _Steps:
     model: Module
     named: list[tuple[str, Value]]
     loss: Loss
-    optimizer: SGD
+    optimizer: Optimizer
     penalty: Penalty | None
     max_grad_norm: float | None
     threshold: float
@@ -312,12 +318,66 @@ class _Steps:
             raise _diverged(f"parameter {bad[0]} is {bad[1]} after an update", epoch, self.optimizer)
 
 
+@dataclass
+class _Validation:
+    """The validation set of ``fit``: after each epoch, its loss and accuracy in eval mode under
+    ``no_grad``; with ``patience`` (early stopping), the best weights so far and whether to stop."""
+
+    X: Sequence[Any]
+    y: Sequence[Any]
+    loss: Loss
+    threshold: float
+    patience: int | None
+    best_loss: float = math.inf
+    best_state: dict[str, float] | None = None
+    waited: int = 0
+
+    def evaluate(self, model: Module) -> tuple[float, float]:
+        """(C, accuracy) of ``model`` on the validation set; the model's mode is restored."""
+        was_training = model.training
+        model.eval()
+        try:
+            with no_grad():
+                preds = [_one_output(a, t) for a, t in zip(model.batch(self.X), self.y)]
+                cost = self.loss(preds, list(self.y)).data
+            correct = sum(is_correct(a, t, self.threshold) for a, t in zip(preds, self.y))
+        finally:
+            model.train(was_training)
+        return cost, correct / len(self.X)
+
+    def record(self, epoch: int, model: Module, history: History) -> bool:
+        """Evaluate after ``epoch``, note it in ``history``; True when early stopping says stop:
+        the loss has not improved for ``patience`` epochs."""
+        cost, acc = self.evaluate(model)
+        history.val_losses.append(cost)
+        history.val_accuracies.append(acc)
+        if cost < self.best_loss:
+            self.best_loss, self.waited, history.best_epoch = cost, 0, epoch
+            if self.patience is not None:
+                self.best_state = model.state_dict()
+            return False
+        self.waited += 1
+        return self.patience is not None and self.waited >= self.patience
+
+    def restore_best(self, model: Module) -> None:
+        """Early stopping: put back the weights of the epoch with the lowest validation loss."""
+        if self.best_state is not None:
+            model.load_state_dict(self.best_state)
+
+
+def _set_learning_rate(optimizer: Any, schedule: Callable[[int], Any], epoch: int) -> None:
+    """η for ``epoch`` from ``schedule(epoch)``, set in every parameter group."""
+    lr = real(schedule(epoch), f"fit(lr_schedule): lr_schedule({epoch})", low=0.0)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
 def fit(
     model: Module,
     X: Sequence[Any],
     y: Sequence[Any],
     loss: Loss,
-    optimizer: SGD,
+    optimizer: Optimizer,
     epochs: int,
     batch_size: int | None = None,
     penalty: Penalty | None = None,
@@ -327,6 +387,9 @@ def fit(
     max_grad_norm: float | None = None,
     rng: random.Random | None = None,
     compile: bool = False,
+    validation: tuple[Sequence[Any], Sequence[Any]] | None = None,
+    early_stopping: int | None = None,
+    lr_schedule: Callable[[int], float] | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over (X, y); returns a ``History``.
 
@@ -344,10 +407,18 @@ def fit(
     ``compile=True`` runs each step over the batch as NumPy arrays (the same numbers;
     ``nn.compiled``), writing the weights back into the model after each epoch and before
     each callback.
+
+    ``validation=(X_val, y_val)`` measures the loss and accuracy on held-out data after
+    each epoch (``History.val_losses``, ``val_accuracies``). ``early_stopping=k`` (needs
+    ``validation``) stops when the validation loss has not improved for k epochs and puts
+    back the weights of the best epoch (``History.best_epoch``), so the model's validation
+    loss after ``fit`` is ``min(history.val_losses)``. ``lr_schedule(epoch)`` gives the
+    learning rate η of each epoch (1, 2, …), set in every parameter group before it runs.
     """
     epochs, size, max_grad_norm, rng = _check_fit_arguments(
         model, X, y, loss, epochs, batch_size, penalty, progress, callback, max_grad_norm, rng
     )
+    watch = _check_validation(validation, early_stopping, lr_schedule, loss, _threshold(model), X)
     named = _checked_parameters(model, optimizer)
     history = History()
     bar = _progress_bar(progress)
@@ -361,19 +432,57 @@ def fit(
     Xs, ys = (range(len(X)), range(len(X))) if compiled is not None else (X, y)
     try:
         for epoch in epoch_range:
+            if lr_schedule is not None:
+                _set_learning_rate(optimizer, lr_schedule, epoch)
             start = time.perf_counter()
             total, correct, norms = steps.epoch(epoch, batches(Xs, ys, size, shuffle=batch_size is not None, rng=rng))
             _record(history, total / len(X), correct / len(X), norms, time.perf_counter() - start)
             if compiled is not None:
                 compiled.write_back()
+            stop = watch is not None and watch.record(epoch, model, history)
             if bar is not None:
                 epoch_range.set_postfix(loss=f"{history.losses[-1]:.4f}", acc=f"{history.accuracies[-1]:.3f}")
-            if callback is not None and callback(epoch, history) is True:
+            if (callback is not None and callback(epoch, history) is True) or stop:
                 break
     finally:
         if compiled is not None:
             compiled.write_back()  # the model holds the last weights, also after an error
+    if watch is not None:
+        watch.restore_best(model)
     return history
+
+
+def _check_validation(
+    validation: object, early_stopping: object, lr_schedule: object, loss: Loss, threshold: float, X: Sequence[Any]
+) -> _Validation | None:
+    """``fit``'s validation, early_stopping and lr_schedule arguments checked."""
+    function(lr_schedule, "fit(lr_schedule)", optional=True)
+    patience = None if early_stopping is None else integer(early_stopping, "fit(early_stopping)")
+    if validation is None:
+        if patience is not None:
+            raise ValueError("fit(early_stopping) needs validation data to watch: fit(..., validation=(X_val, y_val))")
+        return None
+    if not isinstance(validation, tuple) or len(validation) != 2:
+        raise TypeError(f"fit(validation) must be a pair (X_val, y_val), got {got(validation)}")
+    X_val, y_val = validation
+    _check_data(X_val, y_val, "fit(validation)")
+    if _shape(X_val[0]) != _shape(X[0]):
+        raise ValueError(
+            f"fit(validation): a validation example has shape {_shape(X_val[0])}, a training example "
+            f"{_shape(X[0])}: they must match"
+        )
+    return _Validation(X_val, y_val, loss, threshold, patience)
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    """The nested lengths of one example (a list of inputs, or an image of lists)."""
+    dims: list[int] = []
+    while hasattr(x, "__len__") and not isinstance(x, (str, bytes, dict)):
+        dims.append(len(x))
+        if not len(x):
+            break
+        x = x[0]
+    return tuple(dims)
 
 
 def _check_fit_arguments(
@@ -404,7 +513,7 @@ def _check_fit_arguments(
     return n_epochs, size, clip, rng_or_none(rng, "fit(rng)") or random.Random(0)
 
 
-def _checked_parameters(model: Module, optimizer: SGD) -> list[tuple[str, Value]]:
+def _checked_parameters(model: Module, optimizer: Optimizer) -> list[tuple[str, Value]]:
     """The model's named parameters, once the optimiser is seen to hold them and they are all finite."""
     named = list(model.named_parameters())
     _check_optimizer(optimizer, [p for _, p in named])
