@@ -131,10 +131,17 @@ def _check_data(X: Sequence[Any], y: Sequence[Any], where: str) -> None:
     for i, x in enumerate(X):
         if isinstance(x, (str, bytes, dict)) or not hasattr(x, "__len__"):
             raise TypeError(f"{where}(X): X[{i}] must be a list of input numbers (one example), got {got(x)}")
-        _check_numbers(x, f"{where}(X): X[{i}]", f"example {i}, feature")
+        _check_numbers(_flattened(x), f"{where}(X): X[{i}]", f"example {i}, feature")
     for i, t in enumerate(y):
         many = hasattr(t, "__len__") and not isinstance(t, (str, bytes, dict))
         _check_numbers(t if many else (t,), f"{where}(y): y[{i}]", f"example {i}, output", many)
+
+
+def _flattened(x: Any) -> Any:
+    """One example's numbers: itself, or for an image or signal [channel][row]… all of them in reading order."""
+    if len(x) and hasattr(x[0], "__len__") and not isinstance(x[0], (str, bytes, dict)):
+        return [v for part in x for v in _flattened(part)]
+    return x
 
 
 def _finite_array(a: Any) -> bool:

@@ -332,3 +332,20 @@ def test_1d_pooling_and_flatten() -> None:
 def test_bad_1d_input_is_named(call, error, message) -> None:
     with pytest.raises(error, match=message):
         call()
+
+
+def test_fit_and_accuracy_take_images_as_nested_lists_and_as_arrays() -> None:
+    from nn import accuracy, fit
+
+    rng = random.Random(1)
+    X = [[[[rng.uniform(0, 1) for _ in range(4)] for _ in range(4)]] for _ in range(12)]
+    y = [int(sum(v for row in x[0] for v in row) > 8) for x in X]
+    model = Sequential(Conv2d(1, 2, 3, seed=0), Flatten(), Layer(8, 2, "linear", rng=random.Random(0)))
+    history = fit(model, X, y, cross_entropy, SGD(model.parameters(), lr=0.1), 3, progress=False)
+    assert len(history.losses) == 3
+    assert 0.0 <= accuracy(model, np.array(X), np.array(y)) <= 1.0
+    fit(model, np.array(X), np.array(y), cross_entropy, SGD(model.parameters(), lr=0.1), 1, progress=False)
+    bad = [row[:] for row in X]
+    bad[5] = [[[0.0, 0.0, 0.0, 0.0], [0.0, float("nan"), 0.0, 0.0], [0.0] * 4, [0.0] * 4]]
+    with pytest.raises(ValueError, match=r"X\[5\]\[5\] \(example 5, feature 5\) is nan"):
+        fit(model, bad, y, cross_entropy, SGD(model.parameters(), lr=0.1), 1, progress=False)
