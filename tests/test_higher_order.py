@@ -76,7 +76,7 @@ OPS: dict[str, tuple[Callable[..., Value], tuple[float, ...]]] = {
     "l1_penalty": (lambda a, b: nn.l1_penalty([a, b]), (0.3, -0.8)),
     "l2_penalty": (lambda a, b: nn.l2_penalty([a, b]), (0.3, -0.8)),
 }
-NOT_OPS = {"backward", "zero_grad"}
+NOT_OPS = {"backward", "zero_grad", "parts"}
 
 
 def test_the_table_covers_every_public_op() -> None:
