@@ -198,7 +198,14 @@ class Parts(NamedTuple):
 _LEAF = Parts(None, (), (), None, 0)
 
 
-def _node(data: float, op: Op, a: object, da: object, b: object = None, db: object = None) -> Value:
+def _node(
+    data: float,
+    op: Op,
+    a: Value | tuple[Value, ...] | None,
+    da: float | tuple[float, ...] | None,
+    b: Value | float | None = None,
+    db: float | None = None,
+) -> Value:
     """Make an op node without going through ``Value.__init__`` (the hot path)."""
     out = _new(Value)
     out._data = data
@@ -792,7 +799,9 @@ def _reverse_topological_order(root: Value, with_leaves: bool) -> tuple[list[Val
     Iterative depth-first search (no recursion limit), marking nodes in their
     ``_mark`` slot with two objects fresh to this call (faster than sets). Also
     returns the non-leaf nodes whose grad is not zero, which ``backward`` must not
-    propagate twice.
+    propagate twice. Here and in ``backward_pass`` the slots are read by the layout
+    (a binary node has ``_db``), which mypy cannot follow: hence the ``type: ignore``s,
+    cheaper than an ``isinstance`` per edge in the two hottest loops.
     """
     entered, done = _Mark(), _Mark()
     order: list[Value] = []
@@ -822,13 +831,13 @@ def _reverse_topological_order(root: Value, with_leaves: bool) -> tuple[list[Val
             # topological_order lists x1 before x2, w before b (the order they were given).
             if v._db is not None:  # binary
                 b = v._b
-                if with_leaves or b._a is not None:
-                    push(b)
+                if with_leaves or b._a is not None:  # type: ignore[union-attr]
+                    push(b)  # type: ignore[arg-type]
             elif a.__class__ is tuple:  # n-ary
                 stack += reversed(a) if with_leaves else [p for p in reversed(a) if p._a is not None]
                 continue
-            if with_leaves or a._a is not None:
-                push(a)
+            if with_leaves or a._a is not None:  # type: ignore[union-attr]
+                push(a)  # type: ignore[arg-type]
     order.reverse()
     return order, stale
 
@@ -867,17 +876,17 @@ def backward_pass(root: Value, gradient: float, *, trace: bool = False) -> Itera
             if d is not None:  # binary
                 da = v._da
                 if da:
-                    v._a._grad += da * g
+                    v._a._grad += da * g  # type: ignore[union-attr, operator]
                 if d:
-                    v._b._grad += d * g
+                    v._b._grad += d * g  # type: ignore[union-attr]
                 continue
-            d = v._da
-            if d.__class__ is tuple:  # n-ary
-                for p, dp in zip(v._a, d):
+            ds = v._da
+            if ds.__class__ is tuple:  # n-ary
+                for p, dp in zip(v._a, ds):  # type: ignore[arg-type]
                     if dp:
                         p._grad += dp * g
-            elif d:  # unary
-                v._a._grad += d * g
+            elif ds:  # unary
+                v._a._grad += ds * g  # type: ignore[union-attr, operator]
         if trace:
             yield None
     finally:
@@ -907,7 +916,7 @@ def _data(x: object, what: str) -> float:
     return x._data if isinstance(x, Value) else _as_float(x, what)
 
 
-def _from_parents(data: float, op: Op, parents: list[Value], grads: list[float], const: object = None) -> Value:
+def _from_parents(data: float, op: Op, parents: list[Value], grads: list[float], const: int | None = None) -> Value:
     """An n-ary node; with one parent and no constant data, stored in the unary layout."""
     if len(parents) == 1 and const is None:
         return _node(data, op, parents[0], grads[0])
@@ -1024,10 +1033,11 @@ def linear(weights: Sequence[Sequence[Value]], biases: Sequence[Value]) -> Calla
             xs = tuple(x)
             xd = [v._data for v in xs]  # type: ignore[union-attr]
             return [
-                _node(sum(map(mul, wd, xd)) + bd, DOT, (*w, *xs, b), (*xd, *wd, 1.0), nin) for w, b, wd, bd in units
+                _node(sum(map(mul, wd, xd)) + bd, DOT, (*w, *xs, b), (*xd, *wd, 1.0), nin)  # type: ignore[arg-type]
+                for w, b, wd, bd in units
             ]
         if all(v.__class__ is float for v in x):
-            return [_node(sum(map(mul, wd, x)) + bd, DOT, (*w, b), (*x, 1.0)) for w, b, wd, bd in units]
+            return [_node(sum(map(mul, wd, x)) + bd, DOT, (*w, b), (*x, 1.0)) for w, b, wd, bd in units]  # type: ignore[arg-type]
         return [dot(w, x, b) for w, b, _, _ in units]
 
     return layer
