@@ -56,14 +56,15 @@ def call(f: Callable[..., Any], args: Sequence[Value], name: str, *, record: boo
 
 
 def evaluate_with_grads(f: Callable[..., Value], xs: Sequence[float], name: str) -> tuple[float, list[float]]:
-    """Run ``f`` on fresh leaf Values made from the plain numbers ``xs``; backpropagate.
+    """Run ``f`` on fresh leaf Values made from the plain numbers ``xs``; differentiate.
 
-    Returns f(xs) and the list [∂f/∂x₀, ∂f/∂x₁, …]. ``name`` appears in error messages.
+    Returns f(xs) and the list [∂f/∂x₀, ∂f/∂x₁, …], computed by ``gradients`` (so no
+    ``.grad`` changes, not even of Values that f closes over). ``name`` appears in error
+    messages.
     """
     leaves = _leaves(xs, name, f"{name}(f) argument {{}}")
     out = _output(call(f, leaves, name), name)
-    out.backward()
-    return out.data, [leaf.grad for leaf in leaves]
+    return out.data, [g.data for g in gradients(out, leaves)]
 
 
 def value_and_grad(f: Callable[..., Value]) -> Callable[..., tuple[Any, Grads]]:

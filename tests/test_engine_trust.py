@@ -109,6 +109,21 @@ def test_gradients_through_a_custom_op_does_not_return_its_stored_expression() -
     assert g is not slope and g.data == 12.0
 
 
+def test_grad_hessian_jvp_and_gradcheck_leave_the_grads_of_values_f_closes_over_alone() -> None:
+    w = Value(3.0, "w")
+    w.grad = 0.5
+
+    def f(x: Value) -> Value:
+        return w * x * x
+
+    assert grad(f)(2.0) == 12.0
+    assert value_and_grad(f)(2.0) == (12.0, 12.0)
+    assert hessian(f)(2.0) == ((6.0,),)
+    assert jvp(f, [2.0], [1.0]) == (12.0, 12.0)
+    assert gradcheck(f, [2.0]) and gradcheck(f, [2.0], order=2)
+    assert w.grad == 0.5
+
+
 # ----------------------------------------------------------------- 4. one no_grad rule
 def test_gradients_of_a_value_computed_under_no_grad_raises_like_backward() -> None:
     x = Value(2.0)
