@@ -25,17 +25,20 @@ from __future__ import annotations
 
 import math
 import numbers
+import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from contextvars import ContextVar, Token
+from dataclasses import dataclass, replace
 from operator import mul
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple, TypeVar, Union
 
 from autograd_core.stable import sigmoid, sigmoid_on_arrays, softplus, softplus_on_arrays
 
 Number = Union[int, float]
 Operand = Union["Value", int, float]
 Derivative = Union["Value", float]
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _grad_enabled: ContextVar[bool] = ContextVar("autograd_core_grad_enabled", default=True)
 _recording = _grad_enabled.get
@@ -168,6 +171,68 @@ class Op:
 _UNRECORDED = Op("")  # the op of a Value computed inside no_grad(): it has no graph
 
 
+# ------------------------------------------------------------------ the op registry
+Interval = Union[tuple[float, float], None]  # None: any real number
+
+
+@dataclass(frozen=True)
+class Example:
+    """One registered way to apply an op, with what a test of it needs.
+
+    ``apply`` builds one node of the op from Values (one per argument; written with
+    operators and methods only, so it works for any Value class) and ``reference``
+    computes the same number from floats, written independently (``math.exp``).
+    ``domain`` gives, per argument, the interval to sample from (None: any real; tests
+    draw from −3..3 there); its length is the arity. ``points`` are extra points to
+    check (the edges of the domain); ``kinks`` the values of argument 0 where the op has
+    no derivative; ``display`` the node's ``.op`` text. ``template`` writes it as code
+    (``{0}``, ``{1}``… are the arguments), and names it in random programs with ``name``.
+    ``generic`` is ``apply`` for other Value classes when ``apply`` needs this engine's
+    own functions (``vsum``, ``dot``). The tests in ``tests/test_op_registry.py`` check
+    every registered example: float rule against central differences, Value rule
+    (second derivatives), array rule against the float rule, and display.
+    """
+
+    name: str
+    template: str
+    apply: Callable[..., Value]
+    reference: Callable[..., float] | None
+    domain: tuple[Interval, ...]
+    points: tuple[tuple[float, ...], ...] = ()
+    kinks: tuple[float, ...] = ()
+    display: str = ""
+    generic: Callable[..., object] | None = None
+    covers: Callable[..., object] | None = None  # the function or method it exercises (set by ``register``)
+
+    @property
+    def arity(self) -> int:
+        return len(self.domain)
+
+
+ANY: Interval = None  # any real number
+SMALL: Interval = (-3.0, 3.0)  # keeps products and powers bounded in random programs
+POSITIVE: Interval = (0.1, 3.0)  # log, sqrt, a divisor
+
+OP_EXAMPLES: dict[str, Example] = {}  # by name, in the order they were registered
+
+
+def register(*examples: Example) -> Callable[[_F], _F]:
+    """Decorator: register ``examples`` of the op that the decorated function or method computes.
+
+    Next to each op's definition (``@register(Example("exp", "exp({0})", …))`` above
+    ``def exp``); ``nn`` registers its losses the same way. A name registered twice raises.
+    """
+
+    def decorate(f: _F) -> _F:
+        for example in examples:
+            if example.name in OP_EXAMPLES:
+                raise ValueError(f"register: an op example named {example.name!r} is already registered")
+            OP_EXAMPLES[example.name] = replace(example, covers=f)
+        return f
+
+    return decorate
+
+
 class Parts(NamedTuple):
     """A node, decoded: what every reader of a graph (stepping, drawing, compile, jvp) uses.
 
@@ -265,6 +330,17 @@ def _checked(d: float, op: str, formula: str) -> float:
     if math.isinf(d):
         raise OverflowError(f"op {op!r}: the derivative {formula} overflows a float ({d!r})")
     return d
+
+
+def _div_grads(out: Value) -> tuple[Derivative, ...]:
+    """∂(a/b)/∂a = 1/b and ∂(a/b)/∂b = −(a/b)/b, as Values."""
+    b = _second(out)
+    return (1.0 / b, -out / b)
+
+
+def _rdiv_grads(out: Value) -> tuple[Derivative, ...]:
+    """∂(c/a)/∂a = −(c/a)/a, as a Value."""
+    return (-out / _first(out),)
 
 
 def _pow_grads(out: Value) -> tuple[Derivative, ...]:
@@ -473,6 +549,11 @@ class Value:
     # in place (what ``_node`` does, minus a function call: about 5 % of a training step).
     _ADD = Op("+", lambda out: (1.0, 1.0), vectorised=lambda np, a, b: (a + b, (1.0, 1.0)))
 
+    @register(
+        Example("add", "{0} + {1}", lambda a, b: a + b, operator.add, (ANY, ANY), display="+"),
+        Example("add_c", "{0} + 2.5", lambda a: a + 2.5, lambda x: x + 2.5, (ANY,), display="+2.5"),
+        Example("radd", "2.5 + {0}", lambda a: 2.5 + a, lambda x: 2.5 + x, (ANY,), display="+2.5"),
+    )
     def __add__(self, other: Operand) -> Value:
         """a + b: ∂/∂a = 1, ∂/∂b = 1."""
         if other.__class__ is Value and (not _no_grad_used or _recording()):
@@ -497,6 +578,10 @@ class Value:
 
     _SUB = Op("-", lambda out: (1.0, -1.0), vectorised=lambda np, a, b: (a - b, (1.0, -1.0)))
 
+    @register(
+        Example("sub", "{0} - {1}", lambda a, b: a - b, operator.sub, (ANY, ANY), display="-"),
+        Example("sub_c", "{0} - 2.5", lambda a: a - 2.5, lambda x: x - 2.5, (ANY,), display="-2.5"),
+    )
     def __sub__(self, other: Operand) -> Value:
         """a − b: ∂/∂a = 1, ∂/∂b = −1."""
         if isinstance(other, Value):
@@ -507,6 +592,7 @@ class Value:
 
     _RSUB = Op("-", lambda out: (-1.0,), vectorised=lambda np, a, c: (c - a, (-1.0,)), constant="before")
 
+    @register(Example("rsub", "2 - {0}", lambda a: 2 - a, lambda x: 2 - x, (ANY,), display="2-"))
     def __rsub__(self, other: Number) -> Value:
         """c − a: ∂/∂a = −1."""
         if (c := _constant(other)) is not None:
@@ -515,6 +601,11 @@ class Value:
 
     _MUL = Op("*", lambda out: (_second(out), _first(out)), vectorised=lambda np, a, b: (a * b, (b, a)))
 
+    @register(
+        Example("mul", "{0} * {1}", lambda a, b: a * b, operator.mul, (SMALL, SMALL), display="*"),
+        Example("mul_c", "{0} * -3", lambda a: a * -3, lambda x: x * -3, (SMALL,), display="*-3"),
+        Example("rmul", "-3 * {0}", lambda a: -3 * a, lambda x: -3 * x, (SMALL,), display="*-3"),
+    )
     def __mul__(self, other: Operand) -> Value:
         """a · b: ∂/∂a = b, ∂/∂b = a."""
         if other.__class__ is Value and (not _no_grad_used or _recording()):
@@ -539,10 +630,22 @@ class Value:
 
     _DIV = Op(
         "/",
-        lambda out: (1.0 / _second(out), -out / _second(out)),
+        _div_grads,
         vectorised=lambda np, a, b: (out := a / b, (1.0 / b, -out / b)),
     )
 
+    @register(
+        Example(
+            "div",
+            "{0} / {1}",
+            lambda a, b: a / b,
+            operator.truediv,
+            (SMALL, POSITIVE),
+            points=((1.5, -2.0), (3.0, 1e-4)),
+            display="/",
+        ),
+        Example("div_c", "{0} / 4", lambda a: a / 4, lambda x: x / 4, (SMALL,), display="/4"),
+    )
     def __truediv__(self, other: Operand) -> Value:
         """a / b: ∂/∂a = 1/b, ∂/∂b = −a/b² computed as −(a/b)/b (no underflow for tiny b)."""
         if isinstance(other, Value):
@@ -561,11 +664,16 @@ class Value:
 
     _RDIV = Op(
         "/",
-        lambda out: (-out / _first(out),),
+        _rdiv_grads,
         vectorised=lambda np, a, c: (out := c / a, (-out / a,)),
         constant="before",
     )
 
+    @register(
+        Example(
+            "recip", "2 / {0}", lambda a: 2 / a, lambda x: 2 / x, (POSITIVE,), points=((1e-4,), (-3.0,)), display="2/"
+        )
+    )
     def __rtruediv__(self, other: Number) -> Value:
         """c / a: ∂/∂a = −c/a² computed as −(c/a)/a (no underflow for tiny a)."""
         if (c := _constant(other)) is not None:
@@ -580,6 +688,26 @@ class Value:
 
     _POW = Op("**", _pow_grads, vectorised=lambda np, a, b: _pow_vectorised(np, a, b))
 
+    @register(
+        Example(
+            "pow",
+            "{0} ** {1}",
+            lambda a, b: a**b,
+            operator.pow,
+            ((0.5, 2.0), (-2.0, 2.0)),
+            points=((1e-3, 2.5), (4.0, 0.5)),
+            display="**",
+        ),
+        Example("square", "{0} ** 2", lambda a: a**2, lambda x: x * x, (SMALL,), points=((0.0,),), display="**2"),
+        Example("cube", "{0} ** 3", lambda a: a**3, lambda x: x * x * x, (SMALL,), display="**3"),
+        Example(
+            "root", "{0} ** 0.5", lambda a: a**0.5, math.sqrt, (POSITIVE,), points=((1e-8,), (4.0,)), display="**0.5"
+        ),
+        Example(
+            "inverse", "{0} ** -1", lambda a: a**-1, lambda x: 1 / x, (POSITIVE,), points=((-1e-3,),), display="**-1"
+        ),
+        Example("power_0", "{0} ** 0", lambda a: a**0, lambda x: 1.0, (POSITIVE,), display="**0"),
+    )
     def __pow__(self, other: Operand) -> Value:
         """aᵇ: ∂/∂a = b·aᵇ⁻¹; for a Value exponent also ∂/∂b = aᵇ·ln a (needs a > 0)."""
         a = self._data
@@ -603,6 +731,10 @@ class Value:
         constant="before",
     )
 
+    @register(
+        Example("rpow", "2 ** {0}", lambda a: 2**a, lambda x: 2.0**x, (SMALL,), display="2**"),
+        Example("rpow_half", "0.5 ** {0}", lambda a: 0.5**a, lambda x: 0.5**x, (SMALL,), display="0.5**"),
+    )
     def __rpow__(self, other: Number) -> Value:
         """cᵃ: ∂/∂a = cᵃ·ln c (needs c > 0)."""
         c = _constant(other)
@@ -618,6 +750,7 @@ class Value:
 
     _NEG = Op("neg", lambda out: (-1.0,), vectorised=lambda np, a, _: (-a, (-1.0,)))
 
+    @register(Example("neg", "-{0}", lambda a: -a, operator.neg, (ANY,), display="neg"))
     def __neg__(self) -> Value:
         """−a: ∂/∂a = −1."""
         return _node(-self._data, self._NEG, self, -1.0)
@@ -627,6 +760,7 @@ class Value:
 
     _ABS = Op("abs", lambda out: (_slope(out),), vectorised=lambda np, a, _: (np.abs(a), (np.sign(a),)))  # abs″ = 0
 
+    @register(Example("abs", "abs({0})", abs, abs, (ANY,), points=((1e-6,), (-2.0,)), kinks=(0.0,), display="abs"))
     def __abs__(self) -> Value:
         """|a|: ∂/∂a = sign(a), with abs′(0) = 0."""
         a = self._data
@@ -635,6 +769,9 @@ class Value:
     # ------------------------------------------------------------ elementary fns
     _EXP = Op("exp", lambda out: (out,), vectorised=lambda np, a, _: (e := np.exp(a), (e,)))
 
+    @register(
+        Example("exp", "exp({0})", lambda a: a.exp(), math.exp, (SMALL,), points=((-30.0,), (709.0,)), display="exp")
+    )
     def exp(self) -> Value:
         """eᵃ: ∂/∂a = eᵃ."""
         try:
@@ -647,6 +784,9 @@ class Value:
 
     _LOG = Op("log", lambda out: (1.0 / _first(out),), vectorised=lambda np, a, _: (np.log(a), (1.0 / a,)))
 
+    @register(
+        Example("log", "log({0})", lambda a: a.log(), math.log, (POSITIVE,), points=((1e-8,), (1e4,)), display="log")
+    )
     def log(self) -> Value:
         """ln a: ∂/∂a = 1/a (needs a > 0)."""
         a = self._data
@@ -660,6 +800,11 @@ class Value:
         vectorised=lambda np, a, _: (r := np.sqrt(a), (0.5 / r,)),
     )
 
+    @register(
+        Example(
+            "sqrt", "sqrt({0})", lambda a: a.sqrt(), math.sqrt, (POSITIVE,), points=((1e-10,), (1e4,)), display="sqrt"
+        )
+    )
     def sqrt(self) -> Value:
         """√a: ∂/∂a = 1/(2√a) (needs a ≥ 0; the derivative at 0 is +inf)."""
         a = self._data
@@ -670,6 +815,7 @@ class Value:
 
     _TANH = Op("tanh", lambda out: (1.0 - out * out,), vectorised=lambda np, a, _: (t := np.tanh(a), (1.0 - t * t,)))
 
+    @register(Example("tanh", "tanh({0})", lambda a: a.tanh(), math.tanh, (ANY,), points=((-20.0,),), display="tanh"))
     def tanh(self) -> Value:
         """tanh a: ∂/∂a = 1 − tanh²a."""
         t = math.tanh(self._data)
@@ -681,6 +827,17 @@ class Value:
         vectorised=lambda np, a, _: (s := sigmoid_on_arrays(np, a), (s * (1.0 - s),)),
     )
 
+    @register(
+        Example(
+            "sigmoid",
+            "sigmoid({0})",
+            lambda a: a.sigmoid(),
+            lambda x: 1 / (1 + math.exp(-x)),
+            (ANY,),
+            points=((-30.0,), (30.0,)),
+            display="σ",
+        )
+    )
     def sigmoid(self) -> Value:
         """σ(a) = 1/(1 + e⁻ᵃ): ∂/∂a = σ(a)(1 − σ(a)). Stable for any a."""
         s = sigmoid(self._data)
@@ -690,6 +847,18 @@ class Value:
         "ReLU", lambda out: (_slope(out),), vectorised=lambda np, a, _: (np.where(a > 0.0, a, 0.0), (a > 0.0,))
     )
 
+    @register(
+        Example(
+            "relu",
+            "relu({0})",
+            lambda a: a.relu(),
+            lambda x: max(x, 0.0),
+            (ANY,),
+            points=((1e-6,), (-2.0,)),
+            kinks=(0.0,),
+            display="ReLU",
+        )
+    )
     def relu(self) -> Value:
         """max(0, a): ∂/∂a = 1 if a > 0 else 0 (relu′(0) = 0)."""
         a = self._data
@@ -704,6 +873,18 @@ class Value:
         constant="hidden",
     )
 
+    @register(
+        Example(
+            "leaky_relu",
+            "leaky_relu({0})",
+            lambda a: a.leaky_relu(),
+            lambda x: x if x > 0 else 0.01 * x,
+            (ANY,),
+            points=((3.0,), (-2.0,)),
+            kinks=(0.0,),
+            display="LeakyReLU",
+        ),
+    )
     def leaky_relu(self, negative_slope: float = 0.01) -> Value:
         """a if a > 0 else slope·a: ∂/∂a = 1 if a > 0 else slope (leaky_relu′(0) = slope)."""
         slope = _as_float(negative_slope, "leaky_relu(negative_slope)")
@@ -718,6 +899,17 @@ class Value:
         vectorised=lambda np, a, _: (softplus_on_arrays(np, a), (sigmoid_on_arrays(np, a),)),
     )
 
+    @register(
+        Example(
+            "softplus",
+            "softplus({0})",
+            lambda a: a.softplus(),
+            lambda x: math.log1p(math.exp(x)),
+            (ANY,),
+            points=((-30.0,), (30.0,)),
+            display="softplus",
+        )
+    )
     def softplus(self) -> Value:
         """ln(1 + eᵃ), computed as max(a, 0) + ln(1 + e⁻|ᵃ|): ∂/∂a = σ(a). Stable for any a."""
         a = self._data
@@ -949,6 +1141,19 @@ def vsum(values: Iterable[Operand]) -> Value:
     return _from_parents(total, VSUM, parents, [1.0] * len(parents))
 
 
+register(
+    Example(
+        "vsum",
+        "vsum([{0}, {1}, {2}, 2.0])",
+        lambda a, b, c: vsum([a, b, c, 2.0]),
+        lambda a, b, c: a + b + c + 2.0,
+        (ANY, ANY, ANY),
+        display="Σ",
+        generic=lambda a, b, c: a + b + c + 2.0,
+    )
+)(vsum)
+
+
 def _dot_grads(out: Value) -> tuple[Derivative, ...]:
     """∂z/∂wᵢ = xᵢ and ∂z/∂xᵢ = wᵢ as Values for the k leading (w, x) pairs; the rest are constants."""
     _, parents, grads, _, k = out.parts()
@@ -999,6 +1204,38 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
         else:
             z += _as_float(bias, "dot(bias)")
     return _from_parents(z, DOT, parents, grads, len(pairs) or None)
+
+
+register(
+    Example(
+        "dot",
+        "dot([{0}, {1}], [{2}, {3}], {4})",
+        lambda w1, w2, x1, x2, b: dot([w1, w2], [x1, x2], b),
+        lambda w1, w2, x1, x2, b: w1 * x1 + w2 * x2 + b,
+        (SMALL,) * 5,
+        points=((0.5, 0.5, 5.0, 3.0, 1.0),),
+        display="dot",
+        generic=lambda w1, w2, x1, x2, b: w1 * x1 + w2 * x2 + b,
+    ),
+    Example(
+        "dot_data",
+        "dot([{0}, {1}], [5.0, 3.0], {2})",
+        lambda w1, w2, b: dot([w1, w2], [5.0, 3.0], b),
+        lambda w1, w2, b: w1 * 5.0 + w2 * 3.0 + b,
+        (SMALL,) * 3,
+        display="dot",
+        generic=lambda w1, w2, b: w1 * 5.0 + w2 * 3.0 + b,
+    ),
+    Example(
+        "dot_mixed",
+        "dot([{0}, {1}], [5.0, {2}], 1.0)",
+        lambda w1, w2, x2: dot([w1, w2], [5.0, x2], 1.0),
+        lambda w1, w2, x2: w1 * 5.0 + w2 * x2 + 1.0,
+        (SMALL,) * 3,
+        display="dot",
+        generic=lambda w1, w2, x2: w1 * 5.0 + w2 * x2 + 1.0,
+    ),
+)(dot)
 
 
 def linear(weights: Sequence[Sequence[Value]], biases: Sequence[Value]) -> Callable[[Sequence[Operand]], list[Value]]:
