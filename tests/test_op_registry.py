@@ -142,20 +142,22 @@ def test_array_rule_against_the_float_rule(example: Example) -> None:
         assert np.allclose(grads[i], local[:, i], rtol=1e-12, atol=0), f"∂/∂parent {i}"
 
 
-NAMESPACE = {
-    name: (lambda method: lambda u, *args: getattr(u, method)(*args))(name)
-    for name in ("exp", "log", "sqrt", "tanh", "sigmoid", "relu", "leaky_relu", "softplus")
-} | {"vsum": engine.vsum, "dot": engine.dot, "abs": abs}
+class Names(dict[str, object]):
+    """The names a template reads: its arguments x0, x1…, vsum, dot, abs, and any other name
+    as a method call (``exp(x0)`` is ``x0.exp()``)."""
+
+    def __missing__(self, name: str) -> object:
+        return lambda u, *args: getattr(u, name)(*args)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.name for e in EXAMPLES])
 def test_the_template_is_the_same_code_and_generic_the_same_number(example: Example) -> None:
     point = sample_points(example, 1)[0]
-    names = [f"x{i}" for i in range(example.arity)]
-    code = f"lambda {', '.join(names)}: {example.template.format(*names)}"
-    from_template = eval(code, dict(NAMESPACE))
     leaves = [Value(x) for x in point]
-    assert from_template(*leaves).data == example.apply(*leaves).data
+    names = Names({f"x{i}": leaf for i, leaf in enumerate(leaves)}, vsum=engine.vsum, dot=engine.dot, abs=abs)
+    code = example.template.format(*(f"x{i}" for i in range(example.arity)))
+    from_template = eval(code, {"__builtins__": {}}, names)  # noqa: S307  (the registry's own templates)
+    assert from_template.data == example.apply(*leaves).data
     if example.generic is not None:
         assert example.generic(*point) == pytest.approx(example.apply(*leaves).data, rel=1e-12)
 
