@@ -210,8 +210,8 @@ class Example:
 
 
 ANY: Interval = None  # any real number
-SMALL: Interval = (-3.0, 3.0)  # keeps products and powers bounded in random programs
-POSITIVE: Interval = (0.1, 3.0)  # log, sqrt, a divisor
+SMALL: Interval = (-2.0, 2.0)  # keeps products and powers small in random programs
+POSITIVE: Interval = (0.5, 2.0)  # log, sqrt, a divisor
 
 OP_EXAMPLES: dict[str, Example] = {}  # by name, in the order they were registered
 

@@ -14,7 +14,7 @@ Needs hypothesis (``pip install autograd-core[testing]``)::
 A *program* is plain data: ``n_inputs`` inputs v0, v1, … and a list of ops, each
 reading any earlier nodes (so nodes are shared, as in real networks). The ops are every
 op registered in the engine (``OP_EXAMPLES``); an operand of an op with a bounded domain
-is first mapped into it as c + r·tanh(u) (``log((1.55 + 1.45*tanh(v0)))``), so no draw
+is first mapped into it as c + r·tanh(u) (``log((1.25 + 0.75*tanh(v0)))``), so no draw
 hits a domain error or an overflow. ``build`` runs the same code on Values (a graph to
 backpropagate through), on another Value class, or on floats (each op's independent
 float reference, for the forward value).
@@ -29,7 +29,7 @@ from functools import reduce
 from operator import add
 from typing import Any, Union, cast
 
-from autograd_core.engine import OP_EXAMPLES, Example, Interval, Value
+from autograd_core.engine import OP_EXAMPLES, Example, Interval, Value, _as_float
 from autograd_core.extras import require
 from autograd_core.gradcheck import GradcheckError, gradcheck
 
@@ -75,7 +75,7 @@ class OpKind:
 
     @property
     def template(self) -> str:
-        """How it reads, ``{0}``, ``{1}``… being the operands, e.g. ``log((1.55 + 1.45*tanh({0})))``."""
+        """How it reads, ``{0}``, ``{1}``… being the operands, e.g. ``log((1.25 + 0.75*tanh({0})))``."""
         wrapped = [_into(0.0, d)[1].format(f"{{{i}}}") for i, d in enumerate(self.example.domain)]
         return self.example.template.format(*wrapped)
 
@@ -168,6 +168,9 @@ def kink_margin(program: Program, inputs: Sequence[float]) -> float:
 # ----------------------------------------------------------------- strategies
 def programs(max_inputs: int = 3, max_ops: int = 8, kinds: Sequence[OpKind] = OP_KINDS) -> st.SearchStrategy[Program]:
     """Random ``Program``s: 1 … max_inputs inputs, 1 … max_ops ops of ``kinds``, operands from any earlier node."""
+    for n, what in ((max_inputs, "max_inputs"), (max_ops, "max_ops")):
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"programs({what}) must be an int, got {type(n).__name__}: {n!r}")
     if max_inputs < 1 or max_ops < 1:
         raise ValueError(f"programs: max_inputs and max_ops must be ≥ 1, got {max_inputs} and {max_ops}")
     if not kinds or any(_KIND.get(getattr(k, "name", None)) is not k for k in kinds):  # type: ignore[arg-type]
@@ -192,6 +195,8 @@ def input_values(program: Program, bound: float = 3.0) -> st.SearchStrategy[list
     Draws that put an operand of relu, leaky_relu or abs within ``KINK_MARGIN`` of 0
     are skipped: there the ops have no derivative for backprop to match.
     """
+    if _as_float(bound, "input_values(bound)") <= 0:
+        raise ValueError(f"input_values(bound) must be positive, got {bound!r}")
     x = st.floats(-bound, bound, allow_nan=False, allow_infinity=False)
     xs = st.lists(x, min_size=program.n_inputs, max_size=program.n_inputs)
     return xs.filter(lambda xs: kink_margin(program, xs) > KINK_MARGIN)

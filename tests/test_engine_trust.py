@@ -28,6 +28,7 @@ from autograd_core import (
     value_and_grad,
     vsum,
 )
+from autograd_core.testing import Program, input_values, programs
 
 
 # --------------------------------------------------- 1. node parts decoded in one place
@@ -354,6 +355,8 @@ def test_a_nan_local_derivative_behind_a_zero_gradient_passes_nothing() -> None:
         (lambda: gradcheck(lambda x: x * x, [True]), "inputs"),
         (lambda: gradcheck(lambda x: x * x, [1.0], order=True), "order"),
         (lambda: jvp(lambda x: x * x, [1.0], [True]), "tangents"),
+        (lambda: programs(max_ops=True), "max_ops"),
+        (lambda: input_values(Program(1, ()), bound=True), "bound"),
     ],
 )
 def test_a_bool_is_not_a_number(call: Callable[[], object], arg: str) -> None:

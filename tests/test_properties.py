@@ -68,14 +68,14 @@ def test_program_repr_reads_as_code() -> None:
     program = Program(2, (ProgramOp("log", (1,)), ProgramOp("mul", (2, 0)), ProgramOp("add", (0, 1))))
     assert repr(program) == (
         "def f(v0, v1):\n"
-        "    v2 = log((1.55 + 1.45*tanh(v1)))\n"
-        "    v3 = (3*tanh(v2)) * (3*tanh(v0))\n"
+        "    v2 = log((1.25 + 0.75*tanh(v1)))\n"
+        "    v3 = (2*tanh(v2)) * (2*tanh(v0))\n"
         "    v4 = v0 + v1\n"
         "    return v3 + v4"
     )
     xs = [0.5, -2.0]
-    v2 = math.log(1.55 + 1.45 * math.tanh(xs[1]))
-    expected = 3 * math.tanh(v2) * 3 * math.tanh(xs[0]) + xs[0] + xs[1]
+    v2 = math.log(1.25 + 0.75 * math.tanh(xs[1]))
+    expected = 2 * math.tanh(v2) * 2 * math.tanh(xs[0]) + xs[0] + xs[1]
     assert build(program, xs) == pytest.approx(expected, rel=1e-15)
     assert build(program, [Value(x) for x in xs]).data == pytest.approx(expected, rel=1e-15)
 
