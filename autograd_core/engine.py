@@ -6,9 +6,12 @@ multiply and add: for each node, in reverse topological order,
 
     parent.grad += ∂node/∂parent · node.grad        (the chain rule)
 
-Each op is defined once: an ``Op`` (its display name and its local derivatives *as
-Values*, used only by ``gradients(..., create_graph=True)``) right above the code that
-computes its value and its float local derivatives.
+Each op is defined once: an ``Op`` (its display name, its local derivatives *as
+Values*, used only by ``gradients(..., create_graph=True)``, and its array rule for
+``compile_batch``) right above the code that computes its value and its float local
+derivatives, which is decorated with ``@register(Example(...))``: how a test applies
+the op and where (``OP_EXAMPLES``, which the test suite and ``autograd_core.testing``
+walk, so an op added here is tested everywhere).
 
 The node layout is private to this module (one object per node, no closures); every
 reader outside it (stepping, drawing, compile, jvp) reads a node through ``Value.parts()``:
@@ -139,7 +142,8 @@ class Op:
     differentiated again. An op whose ``grads`` is ``None`` is first-order only.
     ``vectorised(np, a, b)`` computes the same value and local derivatives on NumPy arrays
     (one entry per example), for ``compile_batch``; ``a`` is the first operand, ``b`` the
-    second (an array, a constant, or None). ``constant`` places the op's constant in its
+    second (an array, a constant, or None); for ``vsum`` and ``dot``, ``a`` is the list of
+    the parents' arrays and ``b`` the constant of ``parts(node)``. ``constant`` places the op's constant in its
     name: ``"after"`` (``*2``), ``"before"`` (``2-`` for 2 − x) or ``"hidden"``.
     """
 
