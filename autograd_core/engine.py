@@ -1179,11 +1179,39 @@ def _dot_vectorised(
 DOT = Op("dot", _dot_grads, vectorised=_dot_vectorised)
 
 
+def _dot_edges(
+    weights: Sequence[Operand], inputs: Sequence[Operand], wd: list[float], xd: list[float]
+) -> tuple[list[Value], list[float], int]:
+    """The parents of a dot node, their local derivatives and k: first the k pairs where wᵢ and
+    xᵢ are both Values (the weights, then their inputs), then each Value whose partner is a
+    constant (its local derivative is that constant)."""
+    ws: list[Value] = []
+    xs: list[Value] = []
+    lone: list[Value] = []
+    dws: list[float] = []
+    dxs: list[float] = []
+    d_lone: list[float] = []
+    for w, x, w_num, x_num in zip(weights, inputs, wd, xd):
+        if isinstance(w, Value) and isinstance(x, Value):
+            ws.append(w)
+            xs.append(x)
+            dws.append(x_num)
+            dxs.append(w_num)
+        elif isinstance(w, Value):
+            lone.append(w)
+            d_lone.append(x_num)
+        elif isinstance(x, Value):
+            lone.append(x)
+            d_lone.append(w_num)
+    return [*ws, *xs, *lone], [*dws, *dxs, *d_lone], len(ws)
+
+
 def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | None = None) -> Value:
     """z = Σᵢ wᵢxᵢ + b as one node: ∂z/∂wᵢ = xᵢ, ∂z/∂xᵢ = wᵢ, ∂z/∂b = 1.
 
     Plain numbers (e.g. the input data) are constants and get no edge. The parents are
-    the weights, then the inputs (Values only), then b.
+    the pairs where wᵢ and xᵢ are both Values (their weights, then their inputs), then
+    each Value whose partner is a number, then b: ``z.parts()`` tells them apart.
     """
     n = len(weights)
     if len(inputs) != n:
@@ -1191,23 +1219,14 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
     wd = [_data(w, "dot(weights) item") for w in weights]
     xd = [_data(x, "dot(inputs) item") for x in inputs]
     z = sum(map(mul, wd, xd))
-    w_val = [isinstance(w, Value) for w in weights]
-    x_val = [isinstance(x, Value) for x in inputs]
-    pairs = [i for i in range(n) if w_val[i] and x_val[i]]
-    parents: list[Any] = [weights[i] for i in pairs] + [inputs[i] for i in pairs]
-    grads = [xd[i] for i in pairs] + [wd[i] for i in pairs]
-    for i in range(n):
-        if w_val[i] != x_val[i]:  # one side is a constant: a constant local derivative
-            parents.append(weights[i] if w_val[i] else inputs[i])
-            grads.append(xd[i] if w_val[i] else wd[i])
-    if bias is not None:
-        if isinstance(bias, Value):
-            z += bias._data
-            parents.append(bias)
-            grads.append(1.0)
-        else:
-            z += _as_float(bias, "dot(bias)")
-    return _from_parents(z, DOT, parents, grads, len(pairs) or None)
+    parents, grads, k = _dot_edges(weights, inputs, wd, xd)
+    if isinstance(bias, Value):
+        z += bias._data
+        parents.append(bias)
+        grads.append(1.0)
+    elif bias is not None:
+        z += _as_float(bias, "dot(bias)")
+    return _from_parents(z, DOT, parents, grads, k or None)
 
 
 register(

@@ -334,6 +334,15 @@ def test_a_zero_gradient_flows_as_zero_through_an_infinite_local_derivative(make
     assert gradients(out, [x])[0].data == 0.0
 
 
+def test_with_create_graph_a_zero_valued_factor_stays_because_its_own_derivative_counts() -> None:
+    x, y = Value(0.0), Value(0.0)
+    out = x.sqrt() * y  # ∂out/∂x = y/(2√x): 0 · inf at (0, 0)
+    assert gradients(out, [x])[0].data == 0.0  # first order: a strong zero
+    (g,) = gradients(out, [x], create_graph=True)
+    assert math.isnan(g.data)
+    assert gradients(g, [y])[0].data == math.inf  # ∂/∂y of y/(2√x) at x = 0: dropping y would give 0
+
+
 def test_a_nan_local_derivative_behind_a_zero_gradient_passes_nothing() -> None:
     x = Value(1.0)
     odd = Value(2.0, parents=(x,), local_grads=(math.nan,), op="odd")
