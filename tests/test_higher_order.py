@@ -25,7 +25,6 @@ from autograd_core import (
     no_grad,
     topological_order,
     value_and_grad,
-    vmax,
     vsum,
 )
 from autograd_core.engine import OP_EXAMPLES
