@@ -272,7 +272,6 @@ $("example").addEventListener("change", () => {
 
 // ---- start: the examples and viz-js here, Pyodide in the worker (already loading) ----
 async function boot() {
-  present(new URLSearchParams(location.search).has("present"));
   const manifest = await (await fetch("manifest.json")).json();
   examples = manifest.examples;
   const yours = new Option("(your code)", "");
@@ -282,6 +281,7 @@ async function boot() {
   const shared = codeFromHash();
   editor.value = shared ?? examples[0].code;
   showExample();
+  present(new URLSearchParams(location.search).has("present"));
   $("versions").textContent =
     `Pyodide ${manifest.pyodide} · viz-js ${manifest.viz} · graphviz (Python) ${manifest.graphviz}`;
   viz = await vizInstance();

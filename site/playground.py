@@ -99,7 +99,8 @@ def error_text(e: BaseException) -> str:
     if isinstance(e, (SyntaxError, PlaygroundError)):
         return "".join(traceback.format_exception_only(type(e), e))
     frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == FILENAME]
-    head = ["Traceback (most recent call last):\n", *traceback.StackSummary.from_list(frames).format()] if frames else []
+    lines = traceback.StackSummary.from_list(frames).format()  # "[Previous line repeated …]" for a deep recursion
+    head = ["Traceback (most recent call last):\n", *lines] if frames else []
     return "".join([*head, *traceback.format_exception_only(type(e), e)])
 
 

@@ -62,8 +62,13 @@ function showReport(result) {
     summary.textContent = result.summary;
     for (const r of result.rows) table.append(row(r.check, r.status, r.detail));
   } else {
-    summary.textContent = `✗ ${result.failed}: your class gives a wrong result (the checks stop at the first one)`;
-    table.append(row(result.failed, "failed", result.message));
+    summary.textContent = `✗ ${result.failed}: a wrong result (the checks stop at the first one: fix it, Check again)`;
+    const message = document.createElement("pre");
+    message.className = "message";
+    message.textContent = result.message;
+    $("report").replaceChildren(summary, message);
+    $("report").hidden = false;
+    return;
   }
   $("report").replaceChildren(summary, table);
   $("report").hidden = false;
@@ -114,10 +119,10 @@ document.addEventListener("keydown", (event) => {
 });
 
 async function boot() {
-  present(new URLSearchParams(location.search).has("present"));
   const manifest = await (await fetch("manifest.json")).json();
   skeleton = manifest.skeleton;
   editor.value = codeFromHash() ?? skeleton;
+  present(new URLSearchParams(location.search).has("present"));
   $("versions").textContent = `Pyodide ${manifest.pyodide} · hypothesis ${manifest.hypothesis}`;
   window.playgroundLoadSeconds = await python.firstLoad;
 }

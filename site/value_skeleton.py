@@ -36,9 +36,15 @@ class Value:
         # ∂tanh(a)/∂a = 1 − tanh(a)²
         raise NotImplementedError()
 
-    def exp(self):
-        # ∂exp(a)/∂a = exp(a), the output's own data
-        raise NotImplementedError()
+    def exp(self):  # written for you: the pattern of every op
+        out = Value(math.exp(self.data), (self,), "exp")
+
+        def _backward():
+            # ∂exp(a)/∂a = exp(a), the output's own data
+            self.grad += out.data * out.grad
+
+        out._backward = _backward
+        return out
 
     # ---- given: built from the ops above
     def __neg__(self):  # −a = a·(−1)
