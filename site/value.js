@@ -54,23 +54,19 @@ function row(check, status, detail) {
   return tr;
 }
 
+// The rows of the checks that ran; when one failed, its message (inputs, expected, actual, hint) under them.
 function showReport(result) {
   const summary = document.createElement("p");
   summary.className = result.passed ? "summary passed" : "summary failed";
+  summary.textContent = result.passed
+    ? result.summary
+    : `✗ ${result.failed}: a wrong result (the checks stop at the first one: fix it, Check again)`;
   const table = document.createElement("table");
-  if (result.passed) {
-    summary.textContent = result.summary;
-    for (const r of result.rows) table.append(row(r.check, r.status, r.detail));
-  } else {
-    summary.textContent = `✗ ${result.failed}: a wrong result (the checks stop at the first one: fix it, Check again)`;
-    const message = document.createElement("pre");
-    message.className = "message";
-    message.textContent = result.message;
-    $("report").replaceChildren(summary, message);
-    $("report").hidden = false;
-    return;
-  }
-  $("report").replaceChildren(summary, table);
+  for (const r of result.rows) table.append(row(r.check, r.status, r.detail));
+  const message = document.createElement("pre");
+  message.className = "message";
+  message.textContent = result.message;
+  $("report").replaceChildren(summary, ...(result.passed ? [table] : [message, table]));
   $("report").hidden = false;
 }
 
