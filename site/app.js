@@ -139,7 +139,6 @@ async function show(i) {
     if (shown !== position || run !== runs || !svg) return; // a newer step or run was asked for meanwhile
     if (!overviewSvg) {
       overviewSvg = svg;
-      $("graph").replaceChildren(svg);
       scale = chooseScale(svg);
     }
     place(svg);

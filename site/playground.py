@@ -111,7 +111,7 @@ def without_caption(graph: Graph, caption: str) -> str:
     body = digraph.body
     if body and GRAPH_LABEL.fullmatch(body[-1]) and body[-1].count("<br/>") == caption.count("\n"):
         body.pop()
-    return digraph.source
+    return str(digraph.source)
 
 
 _stepper: BackpropStepper | None = None  # the last run's steps, drawn one at a time by frame(i)

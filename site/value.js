@@ -34,7 +34,7 @@ const python = new Python({
       setStatus(`Ready: Python loaded in ${detail.toFixed(1)} s.`, true);
       $("check").disabled = false;
     } else if (state === "slow") {
-      setStatus(`Still checking after ${Math.floor(detail)} s… (micrograd's Value takes about 10 s); Stop ends it.`);
+      setStatus(`Still checking after ${Math.floor(detail)} s… (a whole correct class takes several seconds); Stop ends it.`);
     } else {
       setStatus("Python could not start.");
       showText("error", `${detail}\n\nServe this folder over http (python3 -m http.server), not from file://.`);

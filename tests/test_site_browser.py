@@ -157,6 +157,47 @@ def shown_grads(page: Any) -> dict[str, str]:
     return {title: texts[-1] for title, texts in boxes if re.fullmatch(r"n\d+", title)}
 
 
+def step_through(page: Any, stepper: BackpropStepper, node_id: dict[int, str]) -> None:
+    """▶ and → in turn to the last step; each shows the stepper's caption and its node in red."""
+    n = len(stepper)
+    for i in range(n):
+        page.keyboard.press("ArrowRight") if i % 2 else page.click("#next")
+        assert page.locator("#counter").text_content() == f"step {i + 1} / {n}"
+        wait_until(page, f"document.getElementById('caption').textContent.startsWith('step {i + 1} of')")
+        assert page.locator("#caption").text_content() == stepper.caption(i)
+        current = page.locator("#graph svg g.node.current title").text_content()
+        assert current == node_id[id(stepper.steps[i].node)]
+
+
+def editor_and_errors(page: Any, site: str) -> None:
+    """Errors show as Python prints them (the user's lines only), Tab indents, the menu loads an example."""
+    # A syntax error shows a message, the page stays alive, and the code goes into the address.
+    broken = "from autograd_core import Value\nroot = (Value(1.0) +\n"
+    page.fill("#code", broken)
+    page.click("#run")
+    wait_idle(page)
+    assert "SyntaxError" in page.locator("#error").text_content()
+    assert page.locator("#graph svg").count() == 0
+    assert page.url == site + link(broken)
+    page.fill("#code", "x = 1")
+    page.keyboard.press("End")
+    page.keyboard.press("Tab")  # indents in the editor instead of leaving it
+    assert page.locator("#code").input_value() == "x = 1    "
+    assert page.locator("#example").input_value() == ""  # the menu says "(your code)"
+
+    # A traceback shows the user's lines only, not the engine's.
+    page.fill("#code", "from autograd_core import Value\nx = Value(0.0, 'x')\nx.log()")
+    page.keyboard.press("Control+Enter")
+    wait_idle(page)
+    error = page.locator("#error").text_content()
+    assert "ValueError: op 'log'" in error and 'File "<your code>", line 3' in error
+    assert "engine.py" not in error and "/home/pyodide" not in error
+
+    page.select_option("#example", "diamond")
+    wait_until(page, "document.getElementById('counter').textContent === 'all 4 steps done'")
+    assert page.locator("#error").is_hidden()
+
+
 def test_the_playground_runs_steps_and_checks_offline(clean: Browser) -> None:
     code = (EXAMPLES / "1_neuron.py").read_text(encoding="utf-8")
     root = engine_run(code)
@@ -178,13 +219,7 @@ def test_the_playground_runs_steps_and_checks_offline(clean: Browser) -> None:
     assert page.locator("#counter").text_content() == f"all {n} steps done"
     assert shown_grads(page) == expected_grads
     page.locator("#graph").click()  # focus outside the editor: the arrow keys step
-    for i in range(n):
-        page.keyboard.press("ArrowRight") if i % 2 else page.click("#next")
-        assert page.locator("#counter").text_content() == f"step {i + 1} / {n}"
-        wait_until(page, f"document.getElementById('caption').textContent.startsWith('step {i + 1} of')")
-        assert page.locator("#caption").text_content() == stepper.caption(i)
-        current = page.locator("#graph svg g.node.current title").text_content()
-        assert current == node_id[id(stepper.steps[i].node)]
+    step_through(page, stepper, node_id)
     assert page.locator("#next").is_disabled()
     assert shown_grads(page) == expected_grads  # after the last step: the engine's grads in CPython
     page.keyboard.press("ArrowLeft")
@@ -198,31 +233,7 @@ def test_the_playground_runs_steps_and_checks_offline(clean: Browser) -> None:
     width = page.evaluate("(r => [r.scrollWidth, r.clientWidth])(document.getElementById('report'))")
     assert width[0] <= width[1], "the gradcheck table wraps instead of running off to the right"
 
-    # A syntax error shows a message, the page stays alive, and the code goes into the address.
-    broken = "from autograd_core import Value\nroot = (Value(1.0) +\n"
-    page.fill("#code", broken)
-    page.click("#run")
-    wait_idle(page)
-    assert "SyntaxError" in page.locator("#error").text_content()
-    assert page.locator("#graph svg").count() == 0
-    assert page.url == clean.site + link(broken)
-    page.fill("#code", "x = 1")
-    page.keyboard.press("End")
-    page.keyboard.press("Tab")  # indents in the editor instead of leaving it
-    assert page.locator("#code").input_value() == "x = 1    "
-    assert page.locator("#example").input_value() == ""  # the menu says "(your code)"
-
-    # A traceback shows the user's lines only, not the engine's.
-    page.fill("#code", "from autograd_core import Value\nx = Value(0.0, 'x')\nx.log()")
-    page.keyboard.press("Control+Enter")
-    wait_idle(page)
-    error = page.locator("#error").text_content()
-    assert "ValueError: op 'log'" in error and 'File "<your code>", line 3' in error
-    assert "engine.py" not in error and "/home/pyodide" not in error
-
-    page.select_option("#example", "diamond")
-    wait_until(page, "document.getElementById('counter').textContent === 'all 4 steps done'")
-    assert page.locator("#error").is_hidden()
+    editor_and_errors(page, clean.site)
 
 
 HOSTILE = """\
@@ -287,6 +298,16 @@ def box(page: Any, selector: str) -> list[float]:
     return [round(rect[k], 1) for k in ("x", "y", "width", "height")]
 
 
+def assert_readable_and_in_view(page: Any, graph: list[float]) -> None:
+    """Node text at least 14 px, readable from the back of the room; the current node inside the graph's box."""
+    node_text = page.locator("#graph svg g.node text").evaluate_all(
+        "ts => ts.map(t => t.getBoundingClientRect().height)"
+    )
+    assert min(node_text) >= 14
+    current = page.locator("#graph svg g.node.current").bounding_box()
+    assert graph[0] <= current["x"] <= current["x"] + current["width"] <= graph[0] + graph[2]
+
+
 def test_presentation_mode_on_a_projector(clean: Browser) -> None:
     code = (EXAMPLES / "1_neuron.py").read_text(encoding="utf-8")
     stepper = BackpropStepper(engine_run(code))
@@ -305,21 +326,16 @@ def test_presentation_mode_on_a_projector(clean: Browser) -> None:
         assert page.locator("#caption").text_content() == stepper.caption(i)  # shown once, above the graph…
         first_line = stepper.caption(i).splitlines()[0]
         assert first_line not in page.locator("#graph svg").text_content()  # …not again inside it
-        assert box(page, "#graph") == graph and box(page, "#caption") == caption_box  # nothing moves
+        assert (box(page, "#graph"), box(page, "#caption")) == (graph, caption_box)  # nothing moves
         assert box(page, "#graph svg")[2:] == svg_size
-        node_text = page.locator("#graph svg g.node text").evaluate_all(
-            "ts => ts.map(t => t.getBoundingClientRect().height)"
-        )
-        assert min(node_text) >= 14  # readable from the back of the room
-        current = page.locator("#graph svg g.node.current").bounding_box()
-        assert graph[0] <= current["x"] and current["x"] + current["width"] <= graph[0] + graph[2]  # scrolled into view
+        assert_readable_and_in_view(page, graph)
     # the neuron is wider than the screen at 14 px: dragging pans it
-    left = page.evaluate("document.getElementById('graph').scrollLeft")
+    left, most = page.evaluate("(g => [g.scrollLeft, g.scrollWidth - g.clientWidth])(document.getElementById('graph'))")
     page.mouse.move(graph[0] + graph[2] / 2, graph[1] + graph[3] / 2)
     page.mouse.down()
-    page.mouse.move(graph[0] + graph[2] / 2 + 200, graph[1] + graph[3] / 2, steps=5)
+    page.mouse.move(graph[0] + graph[2] / 2 - 200, graph[1] + graph[3] / 2, steps=5)  # pull the graph left
     page.mouse.up()
-    assert page.evaluate("document.getElementById('graph').scrollLeft") == max(left - 200, 0) != left
+    assert page.evaluate("document.getElementById('graph').scrollLeft") == min(left + 200, most) != left
     if os.environ.get("AUTOGRAD_CORE_SCREENSHOTS"):
         for _ in range(len(stepper) - 3):  # back to step 3: z's grad flows to w1·x1 + w2·x2 and b
             page.keyboard.press("ArrowLeft")
