@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -247,3 +248,17 @@ def test_value_page_shows_print_output_cut_to_a_size() -> None:
     stdout = grade("for _ in range(300):\n    print('b' * 100)\n" + skeleton)["stdout"]
     assert stdout.startswith("b" * 100) and stdout.endswith("10300 more characters not shown")
     assert len(stdout) < value_page.MAX_STDOUT + 100
+
+
+def test_both_pages_set_the_same_content_security_policy() -> None:
+    """The policy the README quotes, in both pages: run code may only reach the site's own origin."""
+    policies = {
+        page: re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', (SITE / page).read_text())
+        for page in ("index.html", "value.html")
+    }
+    assert policies["index.html"] == policies["value.html"] and len(policies["index.html"]) == 1
+    policy = policies["index.html"][0]
+    assert "connect-src 'self';" in policy and "worker-src 'self' blob:;" in policy
+    assert "'unsafe-eval'" not in policy and "'unsafe-inline'" not in policy  # no JavaScript from strings
+    readme = (SITE.parent / "README.md").read_text(encoding="utf-8")
+    assert f"`{policy}`" in " ".join(readme.split())  # the README quotes it (wrapped over lines)
