@@ -396,3 +396,15 @@ def test_value_page_passes_micrograd_and_names_a_wrong_mul(clean: Browser) -> No
             " e.scrollTop = line * parseFloat(getComputedStyle(e).lineHeight); }"
         )
         page.screenshot(path=str(Path(os.environ["AUTOGRAD_CORE_SCREENSHOTS"]) / "value.png"))
+
+    # A backward() that never ends: Stop ends the check at once, and the code is kept.
+    endless = source.replace(
+        "    def backward(self):\n", "    def backward(self):\n        while True:\n            pass\n"
+    )
+    page.fill("#code", endless)
+    page.click("#check")
+    wait_until(page, "document.getElementById('status').textContent.startsWith('Still checking after')", 30)
+    page.click("#stop")
+    assert page.locator("#error").text_content().startswith("Stopped: the check was ended and Python restarted")
+    assert page.locator("#code").input_value() == endless
+    wait_until(page, "!document.getElementById('check').disabled", LOAD_SECONDS)
