@@ -233,6 +233,11 @@ def test_the_playground_runs_steps_and_checks_offline(clean: Browser) -> None:
     width = page.evaluate("(r => [r.scrollWidth, r.clientWidth])(document.getElementById('report'))")
     assert width[0] <= width[1], "the gradcheck table wraps instead of running off to the right"
 
+    page.set_viewport_size({"width": 820, "height": 1180})  # a tablet: fit to its width, text ≥ 10 px
+    page.wait_for_timeout(300)
+    assert node_font_px(page) >= 10
+    assert page.evaluate("(g => g.scrollWidth > g.clientWidth)(document.getElementById('graph'))")  # it scrolls
+
     editor_and_errors(page, clean.site)
 
 
@@ -298,12 +303,19 @@ def box(page: Any, selector: str) -> list[float]:
     return [round(rect[k], 1) for k in ("x", "y", "width", "height")]
 
 
+def node_font_px(page: Any) -> float:
+    """The smallest font size of the node text drawn, in CSS px: Graphviz's font size × the SVG's scale
+    (to 0.01 px: the layout rounds the SVG's width to a 64th of a pixel)."""
+    scaled = page.locator("#graph svg").evaluate(
+        "s => s.getBoundingClientRect().width / s.viewBox.baseVal.width"
+        " * Math.min(...[...s.querySelectorAll('g.node text')].map(t => Number(t.getAttribute('font-size'))))"
+    )
+    return round(float(scaled), 2)
+
+
 def assert_readable_and_in_view(page: Any, graph: list[float]) -> None:
     """Node text at least 14 px, readable from the back of the room; the current node inside the graph's box."""
-    node_text = page.locator("#graph svg g.node text").evaluate_all(
-        "ts => ts.map(t => t.getBoundingClientRect().height)"
-    )
-    assert min(node_text) >= 14
+    assert node_font_px(page) >= 14
     current = page.locator("#graph svg g.node.current").bounding_box()
     assert graph[0] <= current["x"] <= current["x"] + current["width"] <= graph[0] + graph[2]
 
