@@ -119,12 +119,12 @@ class _TimedOut(BaseException):
 class _Raised(Exception):
     """The student's code raised ``error`` in ``where``, or ran out of time (``error`` None)."""
 
-    def __init__(self, where: str, error: BaseException | None, line: str, printed: str) -> None:
+    def __init__(self, where: str, error: BaseException | None, line: str) -> None:
         super().__init__(where)
-        self.where, self.error, self.line, self.printed = where, error, line, printed
+        self.where, self.error, self.line = where, error, line
 
     def describe(self, time_limit: float) -> str:
-        """ "timed out in …" or "… raised E: message", with the student's line, a hint and what it printed."""
+        """ "timed out in …" or "… raised E: message", with the student's line and a hint."""
         if self.error is None:
             text = (
                 f"timed out in {self.where}: the time limit of {time_limit:g} s for this check ran out{self.line}"
@@ -138,7 +138,7 @@ class _Raised(Exception):
                     f"\n  hint: more than {STUDENT_DEPTH} nested calls: a method that calls itself without end? "
                     "(`__rsub__` written as `other - self` calls `__rsub__` again: write `other + (-self)`)"
                 )
-        return text + self.printed
+        return text
 
 
 def _short(text: str, limit: int = SHOWN) -> str:
@@ -173,6 +173,8 @@ def _student_line(tb: Any) -> str:
     if not frames:
         return ""
     f = frames[-1]
+    if len(frames) > 1 and (frames[-2].filename, frames[-2].name) == (f.filename, f.name):
+        f = frames[-2]  # a runaway recursion stops at a call: show the line that makes it
     return f"\n  at {f.name}, line {f.lineno}: {_short((f.line or '').strip(), 120)}"
 
 
@@ -238,11 +240,11 @@ class _Capped(io.StringIO):
         self.size += len(s)
         return len(s)
 
-    def since(self, size: int) -> str:
-        """What was printed after ``size`` characters, as a message line ("" if nothing)."""
-        if self.size <= size:
+    def shown(self) -> str:
+        """What was printed, as the last lines of a message ("" if nothing)."""
+        if not self.size:
             return ""
-        text = "".join(self.kept)[size:]
+        text = "".join(self.kept)
         more = f" (the first {PRINTED:,} of {self.size:,} characters)" if self.size > PRINTED else ""
         return f"\n  the class printed{more}:\n    " + text.rstrip().replace("\n", "\n    ")
 
@@ -265,7 +267,7 @@ class _Student:
 
     def call(self, where: str, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)``; an exception, a time-out or a runaway recursion in it raises ``_Raised``."""
-        start, size = monotonic(), self.printed.size
+        start = monotonic()
         old_trace, old_limit = sys.gettrace(), sys.getrecursionlimit()
         try:
             with ExitStack() as stack:
@@ -280,9 +282,9 @@ class _Student:
                     sys.settrace(old_trace)
                     sys.setrecursionlimit(old_limit)
         except _TimedOut as e:
-            raise _Raised(where, None, _student_line(e.__traceback__), self.printed.since(size)) from None
+            raise _Raised(where, None, _student_line(e.__traceback__)) from None
         except (Exception, SystemExit) as e:  # KeyboardInterrupt passes: the user stops the check
-            raise _Raised(where, e, _student_line(e.__traceback__), self.printed.since(size)) from e
+            raise _Raised(where, e, _student_line(e.__traceback__)) from e
         finally:
             self.left -= monotonic() - start
 
@@ -585,8 +587,9 @@ class _Run:
     def __init__(self, cls: type, check: Check, time_limit: float) -> None:
         self.cls, self.check, self.student = cls, check, _Student(time_limit)
 
-    def fail(self, text: str) -> ValueClassCheckError:
-        return ValueClassCheckError(f"{self.check.name}: {text}")
+    def fail(self, text: str, name: str = "") -> ValueClassCheckError:
+        """The check's error: ``name: text`` (the check's name by default) and what the class printed."""
+        return ValueClassCheckError(f"{name or self.check.name}: {text}{self.student.printed.shown()}")
 
     def __call__(self, where: str, fn: Callable[..., T], *args: Any) -> T:
         """``fn(*args)``: the student's exceptions become "not implemented" (``_Missing``) or a check error."""
@@ -897,15 +900,11 @@ def _check_basics(run: _Run) -> None:
         run.student.call(f"{where}.backward()", x.backward)
     except _Raised as e:
         if isinstance(e.error, NotImplementedError):
-            raise ValueClassCheckError(
-                f"backward: not implemented ({where}.backward() raised NotImplementedError)"
-            ) from e
-        raise ValueClassCheckError(f"backward: {e.describe(run.student.time_limit)}") from e.error
+            raise run.fail(f"not implemented ({where}.backward() raised NotImplementedError)", "backward") from e
+        raise run.fail(e.describe(run.student.time_limit), "backward") from e.error
     grad = run.get(x, "grad", where)
     if grad != 1.0:
-        raise ValueClassCheckError(
-            f"backward: after x = {where}; x.backward(), x.grad should be 1 (∂x/∂x), got {grad!r}"
-        )
+        raise run.fail(f"after x = {where}; x.backward(), x.grad should be 1 (∂x/∂x), got {grad!r}", "backward")
 
 
 def _selected(ops: Sequence[str] | None) -> tuple[str, ...]:
