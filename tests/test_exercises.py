@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
+import stat
 from pathlib import Path
 
 import nbformat
@@ -76,8 +78,13 @@ def test_in_the_student_version_the_first_check_fails_with_the_checkers_message(
 
 
 def test_the_script_writes_one_student_notebook_per_exercise(tmp_path):
-    written = make_student_notebooks.main(EXERCISES, tmp_path / "out")
+    umask = os.umask(0o022)
+    try:
+        written = make_student_notebooks.main(EXERCISES, tmp_path / "out")
+    finally:
+        os.umask(umask)
     assert [p.name for p in written] == sorted(FIRST_FAILURE)
+    assert {stat.S_IMODE(p.stat().st_mode) for p in written} == {0o644}  # readable by the students, as open() makes
     assert not list((tmp_path / "out").glob(".*.tmp"))
     with pytest.raises(FileNotFoundError, match=r"no \*\.ipynb in"):
         make_student_notebooks.main(tmp_path, tmp_path / "out")
