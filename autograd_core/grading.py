@@ -34,6 +34,11 @@ works in a notebook and in Pyodide alike (no signals, no threads); its recursion
 aside (the first ``PRINTED`` characters are shown with a failure); any exception it raises, a
 time-out or a runaway recursion becomes a failed check naming the op, the exception and the
 student's line. A loop inside one C call (``10 ** 10 ** 10``) cannot be interrupted this way.
+
+For the other exercises: ``answer(fn, ...)`` calls a student's function within ``ANSWER_TIME_LIMIT``
+(nbgrader's stub reported as "not written yet"), ``check_hand_grads`` compares grads worked out by
+hand with ``backward()``'s and writes out the chain rule of a wrong one, and ``check_training_steps``
+compares a training loop's first two steps with a reference update (unreset grads fail saying so).
 """
 
 from __future__ import annotations
