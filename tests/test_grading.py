@@ -6,11 +6,20 @@ import math
 import re
 import sys
 import time
+from functools import partial
 
 import pytest
 from micrograd.engine import Value as MicrogradValue
 
-from autograd_core.grading import kinds_using
+from autograd_core import Value
+from autograd_core.grading import (
+    ExerciseCheckError,
+    ExerciseNotDoneError,
+    answer,
+    check_hand_grads,
+    check_training_steps,
+    kinds_using,
+)
 from autograd_core.testing import OPS, ValueClassCheckError, ValueClassReport, check_value_class
 
 
@@ -520,3 +529,89 @@ def test_the_failed_check_ends_the_report_of_the_error():
     assert [(r.check, r.status) for r in report.results] == [("basics", "passed"), ("add", "passed"), ("mul", "failed")]
     assert report.summary() == "check_value_class(WrongMul): 2 passed, 1 failed"
     assert "#cf222e" in report._repr_html_()
+
+
+# ------------------------------------------------------------- the exercise helpers
+def test_answer_times_out_names_the_stub_and_passes_other_errors_on():
+    def endless():
+        while True: pass  # noqa: E701  # fmt: skip
+
+    def stub():
+        raise NotImplementedError()
+
+    with pytest.raises(
+        ExerciseCheckError, match=r"^timed out in .*endless\(\): the time limit of 0.3 s .*\n  at endless"
+    ):
+        answer(endless, time_limit=0.3)
+    with pytest.raises(ExerciseNotDoneError, match=r"stub is not written yet"):
+        answer(stub)
+    with pytest.raises(ZeroDivisionError):
+        answer(lambda x: 1 / x, 0)
+    assert answer(lambda x, *, y: x + y, 1, y=2) == 3
+    with pytest.raises(ValueError, match=r"answer: time_limit must be a positive number"):
+        answer(stub, time_limit=0)
+
+
+def test_a_wrong_hand_grad_of_a_node_used_twice_names_the_missing_share():
+    x = Value(3.0, "x")
+    u = x * 2.0
+    u.label = "u"
+    y = u * x  # x feeds u and y
+    y.label = "y"
+    with pytest.raises(ExerciseCheckError) as e:
+        check_hand_grads({"x": 6.0}, {"x": x}, y)  # u · 1 = 6 is the direct share only
+    assert str(e.value) == (
+        "∂y/∂x: you have 6.0, backward() gets 12.0\n"
+        "  x feeds u, y: ∂y/∂x = ∂y/∂u · ∂u/∂x + ∂y/∂y · ∂y/∂x = 3 × 2 + 1 × 6 = 12\n"
+        "  hint: that is one share only: x feeds 2 nodes, and the shares add up (+=)"
+    )
+    with pytest.raises(ExerciseCheckError, match=r"^expected a dict of grads by node name"):
+        check_hand_grads([12.0], {"x": x}, y)
+    with pytest.raises(ExerciseCheckError, match=r"^no answer for ∂y/∂x: add the key 'x'"):
+        check_hand_grads({}, {"x": x}, y)
+
+
+class Line:
+    """a = tanh(w·x + b) on autograd_core.Value: enough model for a training step."""
+
+    def __init__(self):
+        self.w, self.b = Value(0.3), Value(-0.1)
+
+    def __call__(self, x):
+        return (self.w * x[0] + self.b).tanh()
+
+    def parameters(self):
+        return [self.w, self.b]
+
+
+def _train(model, X, y, steps, eta, *, reset=True, scale=1.0, record_after=False):
+    costs = []
+    for _ in range(steps):
+        C = sum((model(x) - t) ** 2 for x, t in zip(X, y)) * (scale / len(X))
+        if reset:
+            model.w.grad = model.b.grad = 0.0
+        C.backward()
+        for p in model.parameters():
+            p.data -= eta * p.grad
+        costs.append((sum((model(x) - t) ** 2 for x, t in zip(X, y)) * (1 / len(X))).data if record_after else C.data)
+    return costs
+
+
+@pytest.mark.parametrize(
+    ("train", "message"),
+    [
+        (_train, None),
+        (partial(_train, reset=False), r"^the grads were not reset: step 1 matches the reference update, but step 2"),
+        (partial(_train, scale=4), r"^after one step of train: each step is n = 4 times too large: .* not the sum$"),
+        (partial(_train, scale=2), r"^after one step of train: each parameter moved 2 times the step"),
+        (partial(_train, record_after=True), r"^the cost of step 1 is .* \(that is the cost after the update"),
+    ],
+)
+def test_a_training_step_is_compared_with_a_reference_update(train, message):
+    model, X, y = Line(), [[1.0], [-2.0], [0.5], [3.0]], [1.0, -1.0, 1.0, 1.0]
+    if message is None:
+        check_training_steps(train, model, X, y, eta=0.5)
+    else:
+        with pytest.raises(ExerciseCheckError, match=message):
+            check_training_steps(train, model, X, y, eta=0.5)
+    assert (model.w.data, model.b.data, model.w.grad) == (0.3, -0.1, 0.0)  # put back
