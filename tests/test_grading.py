@@ -443,8 +443,8 @@ def test_a_hostile_class_fails_a_check_within_its_time_limit(cls, ops, message):
     assert re.search(message, str(e.value)), str(e.value)
     assert len(str(e.value)) < 2500
     assert e.value.report.results[-1].status == "failed" and e.value.report.results[-1].check == e.value.check
-    # the check stops at its limit; the slack is for the checks before it on a loaded machine
-    assert elapsed < time_limit + 20, elapsed
+    # a time-out comes at the limit (1.0 s measured), the others sooner; the slack is for a loaded machine
+    assert elapsed < time_limit + 5, elapsed
 
 
 @pytest.fixture
