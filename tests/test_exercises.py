@@ -202,6 +202,15 @@ def test_e3_an_endless_walk_times_out_in_backward():
     )
 
 
+def test_e3_a_sort_without_its_seen_check_runs_a_shared_node_twice():
+    no_seen = [("        elif v not in seen:\n", "        else:\n")]
+    message = _message(_with_mistake(E3, "check_backward", order=no_seen))
+    assert message.startswith(
+        "ValueClassCheckError: diamonds: c = a * b; d = c + a; p = a + b; q = p * b; c * d + q * p"
+    )
+    assert "hint: the `_backward` of the node with data = -3 ran twice: each node's must run once" in message
+
+
 def test_e3_the_order_check_says_what_is_wrong():
     root_first = [("    return order\n", "    return order[::-1]\n")]
     message = _message(_with_mistake(E3, "check_order", order=root_first))

@@ -584,13 +584,15 @@ class Line:
         return [self.w, self.b]
 
 
-def _train(model, X, y, steps, eta, *, reset=True, scale=1.0, record_after=False):
+def _train(model, X, y, steps, eta, *, reset=True, scale=1.0, record_after=False, reset_late=False):
     costs = []
     for _ in range(steps):
         C = sum((model(x) - t) ** 2 for x, t in zip(X, y)) * (scale / len(X))
         if reset:
             model.w.grad = model.b.grad = 0.0
         C.backward()
+        if reset_late:  # between backward() and the update
+            model.w.grad = model.b.grad = 0.0
         for p in model.parameters():
             p.data -= eta * p.grad
         costs.append((sum((model(x) - t) ** 2 for x, t in zip(X, y)) * (1 / len(X))).data if record_after else C.data)
@@ -605,6 +607,7 @@ def _train(model, X, y, steps, eta, *, reset=True, scale=1.0, record_after=False
         (partial(_train, scale=4), r"^after one step of train: each step is n = 4 times too large: .* not the sum$"),
         (partial(_train, scale=2), r"^after one step of train: each parameter moved 2 times the step"),
         (partial(_train, record_after=True), r"^the cost of step 1 is .* \(that is the cost after the update"),
+        (partial(_train, reset_late=True), r"^after one step of train: the parameters did not move: after C.backward"),
     ],
 )
 def test_a_training_step_is_compared_with_a_reference_update(train, message):
