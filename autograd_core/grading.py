@@ -83,7 +83,10 @@ GRAD_TOL = (1e-5, 1e-4)  # (atol, rtol) for a grad against central differences
 GRAPH_TOL = (1e-9, 1e-7)  # (atol, rtol) for a grad against autograd_core.Value
 DEFAULT_TIME_LIMIT = 5.0  # seconds the student's code may run per check (a correct class needs well under 1)
 ANSWER_TIME_LIMIT = 120.0  # seconds for one ``answer(fn, ...)``: Exercise 4 trains for 5–30 s (tracing doubles it)
-STUDENT_DEPTH = 1000  # nested calls the student's code may make, whatever the recursion limit
+# Nested calls the student's code may make, whatever the recursion limit. In Pyodide a recursion through an
+# operator (``__rsub__`` returning ``other - self``) exhausts the WebAssembly stack after about 250 levels,
+# a fatal error, so there it is 200.
+STUDENT_DEPTH = 200 if sys.platform == "emscripten" else 1000
 PRINTED = 1000  # characters of the student's printing shown with a failure
 SHOWN = 200  # characters of a student's object or message shown in a message
 
