@@ -183,7 +183,8 @@ def _student_line(tb: Any) -> str:
     f = frames[-1]
     if len(frames) > 1 and (frames[-2].filename, frames[-2].name) == (f.filename, f.name):
         f = frames[-2]  # a runaway recursion stops at a call: show the line that makes it
-    return f"\n  at {f.name}, line {f.lineno}: {_short((f.line or '').strip(), 120)}"
+    source = (f.line or "").strip()  # none for code typed into exec(), as in a browser playground
+    return f"\n  at {f.name}, line {f.lineno}" + (f": {_short(source, 120)}" if source else "")
 
 
 _LOOPS: dict[CodeType, int] = {}  # code → 0 no loop, 1 a loop, 2 a loop within one line
