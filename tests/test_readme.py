@@ -37,6 +37,8 @@ def claims(code: str) -> dict[int, str]:
     found = {}
     for i, line in enumerate(code.splitlines(), 1):
         if re.match(r"\s*print\(", line):
+            if line.count("(") > line.count(")"):
+                raise AssertionError(f"line {i}: keep a print on one line, its claim at the end: {line.strip()}")
             m = CLAIM.search(line)
             assert m, f"line {i} prints without saying what (add '# → expected output'): {line.strip()}"
             found[i] = m.group(1).strip()
@@ -66,6 +68,8 @@ def test_the_claim_convention() -> None:
     assert not matches("0.1...", "0.2")
     with pytest.raises(AssertionError, match="prints without saying what"):
         claims("print(1)  # one\n")
+    with pytest.raises(AssertionError, match="keep a print on one line"):
+        claims("print(\n    1\n)  # → 1\n")
 
 
 def run_block(line: int, code: str) -> dict[int, list[str]]:
