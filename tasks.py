@@ -66,7 +66,8 @@ EXTRAS_INCLUDE = {  # what each extra of pyproject.toml pulls in (tests/test_tas
     "testing": set(),
     "nn": set(),
     "notebooks": {"viz", "nn", "testing"},
-    "dev": {"viz", "testing", "nn", "notebooks"},
+    "dev": {"viz", "testing", "nn", "notebooks", "mnist1d"},
+    "mnist1d": {"nn"},
     "bench": set(),
 }
 
@@ -121,8 +122,30 @@ def ensure_venv(*extras: str) -> None:
             venv.create(VENV, with_pip=True, clear=True)
     extras = sorted(wanted | stamped_extras(read_stamp()))  # what was there is installed again
     run(BIN / "python", "-m", "pip", "install", "-q", "--upgrade", "pip")
-    run(BIN / "python", "-m", "pip", "install", "-q", "-e", f".[{','.join(extras)}]")
+    # setuptools warns on every editable install that a folder named like the package may
+    # shadow it: that folder is this checkout, on purpose.
+    quiet = {**os.environ, "PYTHONWARNINGS": "ignore:Editable installation:UserWarning"}
+    run(BIN / "python", "-m", "pip", "install", "-q", "-e", f".[{','.join(extras)}]", env=quiet)
+    if NBGRADER_EXTRAS.intersection(extras):
+        keep_nbgrader_out_of_jupyterlab()
     STAMP.write_text(json.dumps({"pyproject": pyproject_digest(), "extras": extras}))
+
+
+NBGRADER_EXTRAS = {"dev"}  # the extras that install nbgrader (for the exercises' tests and the student versions)
+NBGRADER_SERVER_EXTENSIONS = ("formgrader", "validate_assignment", "assignment_list", "course_list")
+
+
+def keep_nbgrader_out_of_jupyterlab() -> None:
+    """Disable nbgrader's JupyterLab menus and server extensions in .venv (students share it).
+
+    The tests and ``tasks.py exercises`` use nbgrader's Python API only. A lecturer who
+    wants its formgrader: ``.venv/bin/jupyter labextension enable @jupyter/nbgrader`` and
+    ``.venv/bin/jupyter server extension enable --sys-prefix nbgrader.server_extensions.formgrader``.
+    """
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    run(BIN / "jupyter", "labextension", "disable", "--level=sys_prefix", "@jupyter/nbgrader", **quiet)
+    modules = [f"nbgrader.server_extensions.{name}" for name in NBGRADER_SERVER_EXTENSIONS]
+    run(BIN / "jupyter", "server", "extension", "disable", "--sys-prefix", *modules, **quiet)
 
 
 def task_demo(args: list[str]) -> None:

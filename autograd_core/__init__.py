@@ -14,6 +14,7 @@ from autograd_core.engine import (
     linear,
     no_grad,
     topological_order,
+    vmax,
     vsum,
 )
 from autograd_core.functional import grad, hessian, jvp, value_and_grad
@@ -50,6 +51,7 @@ __all__ = [
     "numerical_grad",
     "topological_order",
     "value_and_grad",
+    "vmax",
     "vsum",
 ]
 __version__ = "0.1.0"

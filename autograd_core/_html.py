@@ -4,6 +4,7 @@ One file, no network. The graph is drawn once (one SVG); each frame is a small c
 to it, applied by a few lines of JavaScript: the current node (its box, op and edges in
 red), the grads that step changed, and the caption. Nodes of earlier steps are shaded
 grey. Previous / next / play buttons, a slider and the arrow keys move between frames.
+Title and captions show invisible characters as escapes (``viz.visible``), like the graph.
 The data sit in a JSON block in which ``<``, ``>`` and ``&`` are ``\\u`` escapes, so no
 label can end the block or open an HTML comment.
 """
@@ -14,6 +15,8 @@ import html
 import json
 from collections.abc import Mapping, Sequence
 from typing import TypedDict
+
+from autograd_core.viz import visible
 
 
 class Frame(TypedDict):
@@ -125,10 +128,14 @@ grey: nodes already done; blue: inputs; amber: parameters; green: the root.</p>
 def player_page(
     title: str, svg: str, start: Mapping[str, str], frames: Sequence[Frame], interval_ms: int = 1500
 ) -> str:
-    """The page: ``svg`` is the graph drawn once, ``start`` every node's grad text before the first step."""
-    data = {"svg": svg, "start": dict(start), "frames": list(frames)}
+    """The page: ``svg`` is the graph drawn once, ``start`` every node's grad text before the first step.
+
+    The title and captions show control and bidi characters as escapes (``viz.visible``), as the graph does.
+    """
+    shown = [{**f, "caption": "\n".join(visible(line) for line in f["caption"].split("\n"))} for f in frames]
+    data = {"svg": svg, "start": dict(start), "frames": shown}
     return _PAGE.format(
-        title=html.escape(title), last=len(frames) - 1, data=json_for_html(data), interval=int(interval_ms)
+        title=html.escape(visible(title)), last=len(frames) - 1, data=json_for_html(data), interval=int(interval_ms)
     )
 
 

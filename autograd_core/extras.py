@@ -15,6 +15,8 @@ EXTRAS = {  # extra -> what it is for (the README's wording)
     "testing": "property tests (autograd_core.testing)",
     "nn": "training tools: progress bars, data sets, plots",
     "notebooks": "the notebooks and the stepping widget",
+    "mnist1d": "the MNIST-1D generator (nn.load_mnist1d)",
+    "bench": "PyTorch: the benchmarks' peer, nn.to_torch and nn.from_torch",
 }
 
 

@@ -12,7 +12,17 @@ from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, Union
 
-from autograd_core.engine import Value, _as_float, _check_callable, enable_grad, gradients, topological_order, vsum
+from autograd_core.engine import (
+    Value,
+    _as_float,
+    _check_callable,
+    _interior_nodes,
+    _require_graph,
+    enable_grad,
+    gradients,
+    no_grad,
+    vsum,
+)
 from autograd_core.reads import call_watched
 
 Grads = Union[float, tuple[float, ...], Value, tuple[Value, ...]]
@@ -34,18 +44,33 @@ def _leaves(xs: Sequence[object], name: str, what: str, *, keep_values: bool = F
 def _output(out: object, name: str) -> Value:
     if not isinstance(out, Value):
         raise TypeError(f"{name}(f): f must return a Value, got {type(out).__name__}: {out!r}")
+    _require_graph(out, f"{name}(f)")
     return out
 
 
-def evaluate_with_grads(f: Callable[..., Value], xs: Sequence[float], name: str) -> tuple[float, list[float]]:
-    """Run ``f`` on fresh leaf Values made from the plain numbers ``xs``; backpropagate.
+def call(f: Callable[..., Any], args: Sequence[Value], name: str, *, record: bool = True) -> Any:
+    """f(*args), recording its graph (also inside ``no_grad()``), or with ``record=False`` only
+    its numbers: the one place the derivative functions call the user's f. ``name`` is the
+    function asking (``"grad"``, ``"gradcheck"``…), for messages about f. While recording, a
+    ``float()``, ``int()`` or ``round()`` of a Value computed from ``args`` warns
+    (``autograd_core.reads.DerivativeLostWarning``): its derivative would be lost silently."""
+    if not record:
+        with no_grad():
+            return f(*args)
+    with enable_grad():
+        return call_watched(f, args, name)
 
-    Returns f(xs) and the list [∂f/∂x₀, ∂f/∂x₁, …]. ``name`` appears in error messages.
+
+def evaluate_with_grads(f: Callable[..., Value], xs: Sequence[float], name: str) -> tuple[float, list[float]]:
+    """Run ``f`` on fresh leaf Values made from the plain numbers ``xs``; differentiate.
+
+    Returns f(xs) and the list [∂f/∂x₀, ∂f/∂x₁, …], computed by ``gradients`` (so no
+    ``.grad`` changes, not even of Values that f closes over). ``name`` appears in error
+    messages.
     """
     leaves = _leaves(xs, name, f"{name}(f) argument {{}}")
-    out = _output(call_watched(f, leaves, name), name)  # warns on float(x), int(x), round(x)
-    out.backward()
-    return out.data, [leaf.grad for leaf in leaves]
+    out = _output(call(f, leaves, name), name)
+    return out.data, [g.data for g in gradients(out, leaves)]
 
 
 def value_and_grad(f: Callable[..., Value]) -> Callable[..., tuple[Any, Grads]]:
@@ -58,14 +83,13 @@ def value_and_grad(f: Callable[..., Value]) -> Callable[..., tuple[Any, Grads]]:
 
     @wraps(f)
     def wrapper(*xs: Any) -> tuple[Any, Grads]:
-        with enable_grad():  # it differentiates by building a graph, also when called under no_grad
-            if any(isinstance(x, Value) for x in xs):
-                leaves = _leaves(xs, "value_and_grad", "value_and_grad(f) argument {}", keep_values=True)
-                out = _output(call_watched(f, leaves, "value_and_grad"), "value_and_grad")
-                gs: tuple[Value, ...] = gradients(out, leaves, create_graph=True)
-                return out, gs[0] if len(gs) == 1 else gs
-            value, grads = evaluate_with_grads(f, xs, "value_and_grad")
-            return value, grads[0] if len(grads) == 1 else tuple(grads)
+        if any(isinstance(x, Value) for x in xs):
+            leaves = _leaves(xs, "value_and_grad", "value_and_grad(f) argument {}", keep_values=True)
+            out = _output(call(f, leaves, "value_and_grad"), "value_and_grad")
+            gs: tuple[Value, ...] = gradients(out, leaves, create_graph=True)
+            return out, gs[0] if len(gs) == 1 else gs
+        value, grads = evaluate_with_grads(f, xs, "value_and_grad")
+        return value, grads[0] if len(grads) == 1 else tuple(grads)
 
     return wrapper
 
@@ -97,9 +121,8 @@ def hessian(f: Callable[..., Value]) -> Callable[..., tuple[tuple[float, ...], .
     @wraps(f)
     def wrapper(*xs: float) -> tuple[tuple[float, ...], ...]:
         leaves = _leaves(xs, "hessian", "hessian(f) argument {}")
-        with enable_grad():
-            out = _output(call_watched(f, leaves, "hessian"), "hessian")
-            first = gradients(out, leaves, create_graph=True)
+        out = _output(call(f, leaves, "hessian"), "hessian")
+        first = gradients(out, leaves, create_graph=True)
         return tuple(tuple(h.data for h in gradients(g, leaves)) for g in first)
 
     return wrapper
@@ -120,16 +143,17 @@ def jvp(f: Callable[..., Value | list[Value]], primals: Sequence[float], tangent
         raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents")
     leaves = _leaves(primals, "jvp", "jvp(primals) item {}")
     dots = [_as_float(t, f"jvp(tangents) item {i}") for i, t in enumerate(tangents)]
-    with enable_grad():  # the tangents flow along the recorded graph
-        result = call_watched(f, leaves, "jvp")
+    result = call(f, leaves, "jvp")  # the tangents flow along the recorded graph
     outs = result if isinstance(result, list) else [result]
     outs = [_output(o, "jvp") for o in outs]
-    tangent: dict[int, float] = {id(x): t for x, t in zip(leaves, dots)}
+    tangent: dict[Value, float] = dict(zip(leaves, dots))  # any other leaf is a constant: ṫ = 0
     root = outs[0] if len(outs) == 1 else vsum(outs)  # one walk over the graph of every output
-    for v in topological_order(root):
-        if id(v) not in tangent:
-            tangent[id(v)] = sum(d * tangent[id(p)] for p, d in zip(v.parents, v.local_grads))
-    values, derivatives = [o.data for o in outs], [tangent[id(o)] for o in outs]
+    for v in reversed(_interior_nodes(root)):
+        if v not in tangent:
+            _, parents, local_grads, _, _ = v.parts()
+            # an exact 0 on either side contributes nothing (as in backward(): no 0 · inf = nan)
+            tangent[v] = sum(d * t for p, d in zip(parents, local_grads) if d and (t := tangent.get(p, 0.0)))
+    values, derivatives = [o.data for o in outs], [tangent.get(o, 0.0) for o in outs]
     if isinstance(result, list):
         return values, derivatives
     return values[0], derivatives[0]

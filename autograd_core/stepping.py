@@ -21,7 +21,7 @@ from typing import Any
 from autograd_core._html import Frame, player_page
 from autograd_core.engine import Value, _as_float, _check_value, backward_pass
 from autograd_core.extras import require
-from autograd_core.viz import Graph, Scene, fmt_number, render, write_atomically
+from autograd_core.viz import Graph, Scene, check_draw_options, fmt_number, render, write_atomically
 
 
 @dataclass(frozen=True)
@@ -80,38 +80,22 @@ def _steps(scene: Scene, gradient: float) -> Iterator[BackwardStep]:
 def _record(scene: Scene, k: int, v: Value, g: float, grads_before: list[float]) -> BackwardStep:
     """The step through node ``v`` (upstream grad g), edge by edge: the same sums backward() made."""
     name = scene.name(v)
+    parts = v.parts()
     running: dict[int, float] = {}  # a parent's grad as the edges into it are applied (a + a has two)
     updates = []
-    for p, d, first in zip(v.parents, v.local_grads, grads_before):
+    for i, (p, d, first) in enumerate(zip(parts.parents, parts.local_grads, grads_before)):
         before = running.get(id(p), first)
         applied = bool(d and g)
         contribution = d * g if applied else 0.0
         after = running[id(p)] = before + contribution if applied else before
-        pname, symbol = scene.name(p), _local_symbol(scene, v, p, d)
+        partner = parts.partner(i)
+        symbol = scene.name(partner) if partner is not None else f"∂{name}/∂{scene.name(p)}"
         arithmetic = f"{fmt_number(d)} × {fmt_number(g)} = {fmt_number(contribution)}"
-        formula = f"{pname}.grad += {symbol} · {name}.grad = {arithmetic}"
+        formula = f"{scene.name(p)}.grad += {symbol} · {name}.grad = {arithmetic}"
         if not applied:
             formula += " (a factor is 0: backward() skips this edge)"
         updates.append(ParentUpdate(p, d, contribution, before, after, formula))
     return BackwardStep(k, v, name, g, tuple(updates))
-
-
-def _local_symbol(scene: Scene, node: Value, parent: Value, d: float) -> str:
-    """∂node/∂parent by name: the other factor of a product (``x1`` for w1 in w1·x1), else ``∂z/∂w1``."""
-    parents = node.parents
-    if node.op == "*" and len(parents) == 2:
-        other = parents[1] if parents[0] is parent else parents[0]
-        if other.data == d:
-            return scene.name(other)
-    if node.op == "dot":
-        k = len(parents) // 2
-        if all(
-            parents[i].data == node.local_grads[k + i] and parents[k + i].data == node.local_grads[i] for i in range(k)
-        ):
-            i = next(i for i, p in enumerate(parents) if p is parent)
-            if i < 2 * k:
-                return scene.name(parents[(i + k) % (2 * k)])
-    return f"∂{scene.name(node)}/∂{scene.name(parent)}"
 
 
 class BackpropStepper:
@@ -128,7 +112,7 @@ class BackpropStepper:
         _check_value(root, "BackpropStepper(root)")
         self.scene = Scene(root)
         self.steps = list(_steps(self.scene, _as_float(gradient, "BackpropStepper(gradient)")))
-        self.draw_options = draw_options
+        self.draw_options = check_draw_options(draw_options, "BackpropStepper")  # checked now, not at frame(i)
         self._frames: dict[int, Graph] = {}
         index = self.scene.index
         self._start = {len(self.scene.order) - 1: self.steps[0].upstream} if self.steps else {}

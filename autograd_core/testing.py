@@ -12,11 +12,12 @@ Needs hypothesis (``pip install autograd-core[testing]``)::
         assert_gradients_match(lambda *vs: build(program, vs), xs)
 
 A *program* is plain data: ``n_inputs`` inputs v0, v1, … and a list of ops, each
-reading any earlier nodes (so nodes are shared, as in real networks). Every op is
-safe for any real input by construction — log(u² + 1), u / (v² + 1), exp(tanh u) —
-and keeps magnitudes bounded, so no draw hits a domain error or an overflow.
-``build`` runs the same code on Values (a graph to backpropagate through) or on
-floats (an independent reference for the forward value).
+reading any earlier nodes (so nodes are shared, as in real networks). The ops are every
+op registered in the engine (``OP_EXAMPLES``); an operand of an op with a bounded domain
+is first mapped into it as c + r·tanh(u) (``log((1.25 + 0.75*tanh(v0)))``), so no draw
+hits a domain error or an overflow. ``build`` runs the same code on Values (a graph to
+backpropagate through), on another Value class, or on floats (each op's independent
+float reference, for the forward value).
 """
 
 from __future__ import annotations
@@ -26,11 +27,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import reduce
 from operator import add
-from typing import Any, Union
+from typing import Any, Union, cast
 
-from autograd_core.engine import Value
-from autograd_core.engine import dot as value_dot
-from autograd_core.engine import vsum as value_sum
+from autograd_core.engine import OP_EXAMPLES, Example, Interval, Value, _as_float
 from autograd_core.extras import require
 from autograd_core.gradcheck import GradcheckError, gradcheck
 
@@ -40,94 +39,68 @@ from hypothesis import strategies as st  # noqa: E402
 Scalar = Union[Value, float]
 
 
-# ------------------------------------------------- functions for Values or floats
+# ----------------------------------------------------------------- the ops
+# Every op a program can use is an Example registered next to the op's definition in the
+# engine (``autograd_core.engine.OP_EXAMPLES``): adding an op there adds it here.
 def _is_number(u: object) -> bool:
     """True for a plain int or float (the reference computation), False for any Value class."""
     return isinstance(u, (int, float))
 
 
-def _on_value_or_float(method: str, on_float: Callable[[float], float]) -> Callable[[Scalar], Scalar]:
-    """f(u): ``on_float`` on a number, else the method ``method`` (of any Value class, a student's too)."""
-
-    def f(u: Scalar) -> Scalar:
-        return on_float(u) if _is_number(u) else getattr(u, method)()  # type: ignore[arg-type]
-
-    f.__name__ = method
-    return f
-
-
-exp = _on_value_or_float("exp", math.exp)
-log = _on_value_or_float("log", math.log)
-sqrt = _on_value_or_float("sqrt", math.sqrt)
-tanh = _on_value_or_float("tanh", math.tanh)
-# σ(u) = (1 + tanh(u/2))/2 and ln(1 + eᵘ) = max(u, 0) + ln(1 + e⁻|ᵘ|): no overflow for large |u|.
-sigmoid = _on_value_or_float("sigmoid", lambda u: 0.5 * (1.0 + math.tanh(0.5 * u)))
-softplus = _on_value_or_float("softplus", lambda u: max(u, 0.0) + math.log1p(math.exp(-abs(u))))
-relu = _on_value_or_float("relu", lambda u: max(u, 0.0))
-leaky_relu = _on_value_or_float("leaky_relu", lambda u: u if u > 0 else 0.01 * u)
+def _into(u: Scalar, interval: Interval) -> tuple[Scalar, str]:
+    """u mapped smoothly into ``interval`` as c + r·tanh(u) (u itself for any real), and its code."""
+    if interval is None:
+        return u, "{}"
+    lo, hi = interval
+    c, r = (lo + hi) / 2, (hi - lo) / 2
+    t = math.tanh(u) if isinstance(u, (int, float)) else u.tanh()
+    return c + r * t, f"({c:g} + {r:g}*tanh({{}}))" if c else f"({r:g}*tanh({{}}))"
 
 
-def vsum(values: Sequence[Scalar]) -> Scalar:
-    """Σᵢ vᵢ: one n-ary node for Values, a chain of + for another Value class."""
-    if any(isinstance(v, Value) for v in values):
-        return value_sum(values)
-    if all(_is_number(v) for v in values):
-        return math.fsum(values)
-    return reduce(add, values)
-
-
-def dot(weights: Sequence[Scalar], inputs: Sequence[Scalar]) -> Scalar:
-    """Σᵢ wᵢxᵢ: one n-ary node for Values, products and a chain of + for another Value class."""
-    if any(isinstance(v, Value) for v in (*weights, *inputs)):
-        return value_dot(weights, inputs)
-    return vsum([w * x for w, x in zip(weights, inputs)])
-
-
-# ----------------------------------------------------------------------- the ops
 @dataclass(frozen=True)
 class OpKind:
-    """One kind of op: its arity, how it reads (``{0}``, ``{1}``… are operands) and what it computes."""
+    """One kind of op in random programs: a registered ``Example`` whose arguments are mapped into
+    its domain. ``fn`` computes it on floats (the example's independent float reference), on
+    ``Value``s (the engine's op) or on another Value class (its operators and methods)."""
 
-    name: str
-    template: str
-    fn: Callable[..., Scalar]
-    kink: bool = False  # not differentiable where operand 0 is exactly 0
+    example: Example
+
+    @property
+    def name(self) -> str:
+        return self.example.name
 
     @property
     def arity(self) -> int:
-        return self.fn.__code__.co_argcount
+        return self.example.arity
+
+    @property
+    def template(self) -> str:
+        """How it reads, ``{0}``, ``{1}``… being the operands, e.g. ``log((1.25 + 0.75*tanh({0})))``."""
+        wrapped = [_into(0.0, d)[1].format(f"{{{i}}}") for i, d in enumerate(self.example.domain)]
+        return self.example.template.format(*wrapped)
+
+    def fn(self, *operands: Any) -> Any:
+        """The op on its operands mapped into its domain (floats, Values, or another Value class)."""
+        example = self.example
+        args = [_into(u, d)[0] for u, d in zip(operands, example.domain)]
+        if all(_is_number(a) for a in args) and example.reference is not None:
+            return example.reference(*args)
+        if all(isinstance(a, Value) for a in args):
+            return example.apply(*args)
+        return cast(Scalar, (example.generic or example.apply)(*args))
 
 
-OP_KINDS: tuple[OpKind, ...] = (
-    OpKind("add", "{0} + {1}", lambda u, v: u + v),
-    OpKind("sub", "{0} - {1}", lambda u, v: u - v),
-    OpKind("mul", "{0} * tanh({1})", lambda u, v: u * tanh(v)),
-    OpKind("div", "{0} / ({1}*{1} + 1)", lambda u, v: u / (v * v + 1)),
-    OpKind("pow", "(sigmoid({0}) + 0.5) ** tanh({1})", lambda u, v: (sigmoid(u) + 0.5) ** tanh(v)),
-    OpKind("vsum", "vsum([{0}, {1}, {2}])", lambda u, v, w: vsum([u, v, w])),
-    OpKind("dot", "dot([{0}, {1}], [tanh({2}), 0.5])", lambda u, v, w: dot([u, v], [tanh(w), 0.5])),
-    OpKind("neg", "-{0}", lambda u: -u),
-    OpKind("affine", "0.5*{0} - 1", lambda u: 0.5 * u - 1),
-    OpKind("rsub", "2 - {0}", lambda u: 2 - u),
-    OpKind("log", "log({0}*{0} + 1)", lambda u: log(u * u + 1)),
-    OpKind("sqrt", "sqrt({0}*{0} + 1)", lambda u: sqrt(u * u + 1)),
-    OpKind("recip", "1 / ({0}*{0} + 1)", lambda u: 1 / (u * u + 1)),
-    OpKind("exp", "exp(tanh({0}))", lambda u: exp(tanh(u))),
-    OpKind("cube", "tanh({0}) ** 3", lambda u: tanh(u) ** 3),
-    OpKind("rpow", "2 ** tanh({0})", lambda u: 2 ** tanh(u)),
-    OpKind("tanh", "tanh({0})", tanh),
-    OpKind("sigmoid", "sigmoid({0})", sigmoid),
-    OpKind("softplus", "softplus({0})", softplus),
-    OpKind("relu", "relu({0})", relu, kink=True),
-    OpKind("leaky_relu", "leaky_relu({0})", leaky_relu, kink=True),
-    OpKind("abs", "abs({0})", lambda u: abs(u), kink=True),
+OP_KINDS: tuple[OpKind, ...] = tuple(
+    OpKind(example)
+    for example in OP_EXAMPLES.values()
+    if example.covers.__module__ == "autograd_core.engine" and example.in_programs
 )
 _KIND = {kind.name: kind for kind in OP_KINDS}
 
 
 @dataclass(frozen=True)
-class Op:
-    """``v_k = kind(v_args[0], …)``: an op reading earlier nodes by index."""
+class ProgramOp:
+    """``v_k = kind(v_args[0], …)``: an op of a ``Program``, reading earlier nodes by index."""
 
     kind: str
     args: tuple[int, ...]
@@ -141,7 +114,7 @@ class Program:
     """
 
     n_inputs: int
-    ops: tuple[Op, ...]
+    ops: tuple[ProgramOp, ...]
 
     @property
     def outputs(self) -> list[int]:
@@ -182,17 +155,24 @@ KINK_MARGIN = 1e-3
 
 
 def kink_margin(program: Program, inputs: Sequence[float]) -> float:
-    """The smallest |u| over the operands of relu, leaky_relu and abs (inf if there are none).
-
-    Near 0 those ops have no derivative; ``input_values`` skips draws within ``KINK_MARGIN``.
-    """
+    """The smallest distance of an operand of relu, leaky_relu or abs (any op with kinks) from a kink
+    (inf if there are none). There the ops have no derivative; ``input_values`` skips draws within
+    ``KINK_MARGIN``."""
     nodes = evaluate(program, [float(x) for x in inputs])
-    return min((abs(float(nodes[op.args[0]])) for op in program.ops if _KIND[op.kind].kink), default=math.inf)
+    distances = []
+    for op in program.ops:
+        example = _KIND[op.kind].example
+        u = float(_into(float(nodes[op.args[0]]), example.domain[0])[0])
+        distances += [abs(u - k) for k in example.kinks]
+    return min(distances, default=math.inf)
 
 
 # ----------------------------------------------------------------- strategies
 def programs(max_inputs: int = 3, max_ops: int = 8, kinds: Sequence[OpKind] = OP_KINDS) -> st.SearchStrategy[Program]:
     """Random ``Program``s: 1 … max_inputs inputs, 1 … max_ops ops of ``kinds``, operands from any earlier node."""
+    for n, what in ((max_inputs, "max_inputs"), (max_ops, "max_ops")):
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise TypeError(f"programs({what}) must be an int, got {type(n).__name__}: {n!r}")
     if max_inputs < 1 or max_ops < 1:
         raise ValueError(f"programs: max_inputs and max_ops must be ≥ 1, got {max_inputs} and {max_ops}")
     if not kinds or any(_KIND.get(getattr(k, "name", None)) is not k for k in kinds):  # type: ignore[arg-type]
@@ -207,7 +187,7 @@ def _programs(draw: st.DrawFn, max_inputs: int, max_ops: int, kinds: tuple[OpKin
     for k in range(draw(st.integers(1, max_ops))):
         kind = draw(st.sampled_from(kinds))
         args = tuple(draw(st.integers(0, n_inputs + k - 1)) for _ in range(kind.arity))
-        ops.append(Op(kind.name, args))
+        ops.append(ProgramOp(kind.name, args))
     return Program(n_inputs, tuple(ops))
 
 
@@ -217,6 +197,8 @@ def input_values(program: Program, bound: float = 3.0) -> st.SearchStrategy[list
     Draws that put an operand of relu, leaky_relu or abs within ``KINK_MARGIN`` of 0
     are skipped: there the ops have no derivative for backprop to match.
     """
+    if _as_float(bound, "input_values(bound)") <= 0:
+        raise ValueError(f"input_values(bound) must be positive, got {bound!r}")
     x = st.floats(-bound, bound, allow_nan=False, allow_infinity=False)
     xs = st.lists(x, min_size=program.n_inputs, max_size=program.n_inputs)
     return xs.filter(lambda xs: kink_margin(program, xs) > KINK_MARGIN)
@@ -249,10 +231,30 @@ def assert_gradients_match(
 _GRADING = ("OPS", "ExerciseNotDoneError", "ValueClassCheckError", "ValueClassReport", "answer", "check_value_class")
 
 
+def _method(name: str) -> Callable[[Scalar], Scalar] | None:
+    """``name(u)``: u.name() for a Value of any class, the registered float reference for a float.
+
+    For each one-argument method registered as ``name({0})`` (``exp``, ``log``, ``tanh``…).
+    """
+    example = next((e for e in OP_EXAMPLES.values() if e.template == f"{name}({{0}})"), None)
+    if example is None or example.reference is None:
+        return None
+    reference = example.reference
+
+    def f(u: Scalar) -> Scalar:
+        return reference(u) if _is_number(u) else cast(Scalar, getattr(u, name)())
+
+    f.__name__ = f.__qualname__ = name
+    return f
+
+
 def __getattr__(name: str) -> Any:
-    """``check_value_class`` and its error and report, from ``autograd_core.grading`` (which uses this module)."""
+    """``exp``, ``log``, ``tanh``… (see ``_method``); ``check_value_class`` and its error and report,
+    from ``autograd_core.grading`` (which uses this module)."""
     if name in _GRADING:
         from autograd_core import grading
 
         return getattr(grading, name)
+    if (f := _method(name)) is not None:
+        return f
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,7 @@ import math
 import numbers
 import random
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 
 def got(x: object) -> str:
@@ -76,4 +76,4 @@ def sequence(x: object, where: str, what: str) -> Sequence[Any]:
     """``x`` if it is a list-like of ``what`` (a list, tuple or array; not a str, dict or number)."""
     if isinstance(x, (str, bytes, dict)) or not hasattr(x, "__len__") or not hasattr(x, "__getitem__"):
         raise TypeError(f"{where} must be a list of {what}, got {got(x)}")
-    return x  # type: ignore[return-value]
+    return cast(Sequence[Any], x)

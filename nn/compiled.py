@@ -27,7 +27,7 @@ from autograd_core.extras import require
 from nn.layers import Dropout
 from nn.losses import ON_ARRAYS
 from nn.module import Module
-from nn.optim import SGD
+from nn.optim import SGD, Optimizer
 
 
 class CompiledTraining:
@@ -37,7 +37,7 @@ class CompiledTraining:
         self,
         model: Module,
         loss: Callable[..., Value],
-        optimizer: SGD,
+        optimizer: Optimizer,
         penalty: Callable[[list[Value]], Value] | None,
         X: Sequence[Sequence[float]],
         y: Sequence[Any],
@@ -50,6 +50,10 @@ class CompiledTraining:
             raise ValueError(
                 "fit(compile=True): dropout draws a new mask per example, so the graph depends on the data; "
                 "use compile=False"
+            )
+        if not isinstance(optimizer, SGD):  # its array twin is SGD's rule only
+            raise ValueError(
+                f"fit(compile=True) supports the SGD optimiser; got {type(optimizer).__name__}: use compile=False"
             )
         self.loss_on_arrays = ON_ARRAYS[loss]
         self.X = np.asarray(X, dtype=float)

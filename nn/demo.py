@@ -20,7 +20,7 @@ from pathlib import Path
 
 from autograd_core import Value, no_grad
 from autograd_core.extras import require
-from autograd_core.viz import write_atomically
+from autograd_core.files import write_atomically
 from nn.data import load_digits, make_moons
 from nn.layers import MLP
 from nn.losses import cross_entropy, hinge_loss, l2_penalty

@@ -17,17 +17,23 @@ from autograd_core import Value, linear
 from nn._checks import got, integer, real, rng_or_none, sequence
 from nn.activations import Activation, check_activation, get_activation
 from nn.init import check_init, default_init, init_weights
-from nn.module import Module
+from nn.module import Module, class_name
 
 Input = Sequence[Union[Value, float]]
 Prepared = Callable[[Input], list[Value]]
 
 
 def _check_length(x: Input, nin: int) -> None:
-    """One example must be a list of ``nin`` inputs (TypeError for a number, a str, a dict…)."""
+    """One example must be a list of ``nin`` inputs (TypeError for a number, a str, a dict…);
+    a list of lists is a batch, and the error says so."""
     if isinstance(x, (str, bytes, dict)) or not hasattr(x, "__len__"):
         raise TypeError(f"expected a list of {nin} inputs (one example), got {got(x)}")
     n = len(x)
+    if n and hasattr(x[0], "__len__") and not isinstance(x[0], str):
+        raise ValueError(
+            f"expected one example (a list of {nin} inputs), got a list of {n} lists: that looks like a batch; "
+            "use model.batch(X) for a list of examples"
+        )
     if n != nin:
         raise ValueError(f"expected {nin} inputs, got {n}")
 
@@ -169,9 +175,10 @@ class Dropout(Module):
 
 def _dropout_p(p: object, where: str) -> float:
     """A dropout probability in [0, 1)."""
-    if real(p, where, low=0.0) >= 1.0:
+    value = real(p, where, low=0.0)
+    if value >= 1.0:
         raise ValueError(f"{where} must be in [0, 1), got {p!r}")
-    return float(p)  # type: ignore[arg-type]
+    return value
 
 
 class MLP(Module):
@@ -213,7 +220,7 @@ class MLP(Module):
 
     def __call__(self, x: Input) -> Value | list[Value]:
         _check_length(x, self.nin)
-        return self.batch([x])[0]
+        return self._outputs([x])[0]
 
     def batch(self, X: Sequence[Input]) -> list[Value | list[Value]]:
         """``[model(x) for x in X]``, reading the weights once for the whole batch (faster)."""
@@ -223,6 +230,10 @@ class MLP(Module):
                 _check_length(x, nin)
             except (TypeError, ValueError) as e:
                 raise type(e)(f"MLP.batch(X) takes a list of examples; X[{i}]: {e}") from None
+        return self._outputs(X)
+
+    def _outputs(self, X: Sequence[Input]) -> list[Value | list[Value]]:
+        """The outputs for examples already checked, the weights read once."""
         *hidden, last = [(_prepare(layer.neurons), layer._act) for layer in self.layers]
         last_neurons, last_act = last
         drop = self.dropout if self.training else None
@@ -284,7 +295,7 @@ class Sequential(Module):
         return x
 
     def config(self) -> dict[str, Any]:
-        return {"layers": [{"class": type(m).__name__, "config": m.config()} for m in self.layers]}
+        return {"layers": [{"class": class_name(type(m)), "config": m.config()} for m in self.layers]}
 
     @classmethod
     def from_config(cls, layers: list[dict[str, Any]]) -> Sequential:
@@ -299,8 +310,13 @@ class Sequential(Module):
         from nn.serialization import parameters_in_spec
 
         specs = sequence(config.get("layers"), "Sequential(layers)", "module specs")
-        counts = [parameters_in_spec(spec) for spec in specs]
-        return None if None in counts else sum(counts)  # type: ignore[arg-type]
+        total = 0
+        for spec in specs:
+            count = parameters_in_spec(spec)
+            if count is None:
+                return None
+            total += count
+        return total
 
     def last_activation(self) -> str | None:
         """The last activation applied: that of the last module other than ``Dropout``."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Sequence
-from typing import Any, Union
+from typing import Any, TypeGuard, Union, overload
 
 from autograd_core import Op, Value
 from autograd_core.stable import logsumexp, sigmoid, sigmoid_on_arrays, softplus, softplus_on_arrays
@@ -29,7 +29,7 @@ Derivatives = Callable[[], Sequence[Union[Value, float]]]
 EPS = 1e-12  # binary_cross_entropy clamps p to [EPS, 1 − EPS]
 
 
-def _real(x: object) -> bool:
+def _real(x: object) -> TypeGuard[numbers.Real]:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
@@ -38,7 +38,7 @@ def _value(x: object, what: str) -> Value:
     if isinstance(x, Value):
         return x
     if _real(x):
-        return Value(x)  # type: ignore[arg-type]
+        return Value(float(x))
     raise TypeError(f"{what} must be a Value or a real number, got {type(x).__name__}: {x!r}")
 
 
@@ -47,26 +47,22 @@ def _number(y: object, what: str) -> float:
         return y.data
     if not _real(y):
         raise TypeError(f"{what} must be a real number, got {type(y).__name__}: {y!r}")
-    return float(y)  # type: ignore[arg-type]
+    return float(y)
 
 
-def _is_sequence(x: object) -> bool:
+def _is_sequence(x: object) -> TypeGuard[Sequence[Any]]:
     """True for a list, tuple or 1-d array (anything with a length that is not a string)."""
     return hasattr(x, "__len__") and hasattr(x, "__getitem__") and not isinstance(x, str)
 
 
 def _pairs(name: str, preds: Preds, targets: Targets) -> tuple[list[Value], list[float], int]:
     """Flatten to (predictions, targets, number of examples n), checking the lengths."""
-    ps: Sequence[Any]
-    ys: Sequence[Any]
-    if not _is_sequence(preds):
-        if _is_sequence(targets):
-            raise ValueError(f"{name}: got a single prediction but {len(targets)} targets")  # type: ignore[arg-type]
-        ps, ys = [preds], [targets]
-    elif not _is_sequence(targets):
-        raise ValueError(f"{name}: got {len(preds)} predictions but a single target {targets!r}")  # type: ignore[arg-type]
-    else:
-        ps, ys = preds, targets  # type: ignore[assignment]
+    ps: Sequence[Any] = preds if _is_sequence(preds) else [preds]
+    ys: Sequence[Any] = targets if _is_sequence(targets) else [targets]
+    if ps is not preds and ys is targets:
+        raise ValueError(f"{name}: got a single prediction but {len(ys)} targets")
+    if ps is preds and ys is not targets:
+        raise ValueError(f"{name}: got {len(ps)} predictions but a single target {targets!r}")
     if len(ps) != len(ys):
         raise ValueError(f"{name}: got {len(ps)} predictions but {len(ys)} targets")
     if not ps:
@@ -127,15 +123,14 @@ def binary_cross_entropy(probs: Preds, targets: Targets) -> Value:
     """
     name = "binary_cross_entropy"
     p, y, _ = _pairs(name, probs, targets)
-    for i, (pi, yi) in enumerate(zip(p, y)):
+    for i, pi in enumerate(p):
         if not 0.0 <= pi.data <= 1.0:
             raise ValueError(
                 f"{name}: prediction {i} is {pi.data!r}, outside [0, 1]: it expects probabilities. Give the model a "
                 "sigmoid output (MLP(..., output_activation='sigmoid')) or use binary_cross_entropy_with_logits "
                 "on raw scores"
             )
-        if not 0.0 <= yi <= 1.0:
-            raise ValueError(f"{name}: target {i} is {yi!r}; targets are probabilities or labels in [0, 1]")
+    _check_probabilities(name, y)
     n = len(p)
     q = [min(max(pi.data, EPS), 1.0 - EPS) for pi in p]
     total = -sum(yi * math.log(qi) + (1.0 - yi) * math.log1p(-qi) for qi, yi in zip(q, y))
@@ -149,9 +144,21 @@ def binary_cross_entropy(probs: Preds, targets: Targets) -> Value:
     return _node(total / n, "BCE", p, [(qi - yi) / (qi * (1.0 - qi)) / n for qi, yi in zip(q, y)], as_values)
 
 
+def _check_probabilities(name: str, y: list[float]) -> None:
+    """BCE's targets are probabilities or labels in [0, 1] (a −1/+1 label or a class index is not)."""
+    bad = next((i for i, yi in enumerate(y) if not 0.0 <= yi <= 1.0), None)
+    if bad is not None:
+        raise _not_a_probability(name, bad, y[bad])
+
+
+def _not_a_probability(name: str, i: int, yi: float) -> ValueError:
+    return ValueError(f"{name}: target {i} is {yi!r}; targets are probabilities or labels in [0, 1]")
+
+
 def binary_cross_entropy_with_logits(logits: Preds, targets: Targets) -> Value:
-    """BCE of σ(z) computed stably as mean[ln(1 + eᶻ) − y·z]: ∂C/∂z = (σ(z) − y)/n."""
+    """BCE of σ(z) computed stably as mean[ln(1 + eᶻ) − y·z]: ∂C/∂z = (σ(z) − y)/n; targets in [0, 1]."""
     z, y, _ = _pairs("binary_cross_entropy_with_logits", logits, targets)
+    _check_probabilities("binary_cross_entropy_with_logits", y)
     n = len(z)
     return _node(
         sum(softplus(zi.data) - yi * zi.data for zi, yi in zip(z, y)) / n,
@@ -230,37 +237,50 @@ def log_softmax(values: Sequence[Scalar]) -> list[Value]:
     ]
 
 
-def cross_entropy(logits: Sequence[Scalar] | Sequence[Sequence[Scalar]], target_index: int | Sequence[int]) -> Value:
+@overload
+def cross_entropy(logits: Sequence[Scalar], target_index: int) -> Value: ...
+
+
+@overload
+def cross_entropy(logits: Sequence[Sequence[Scalar]], target_index: Sequence[int]) -> Value: ...
+
+
+def cross_entropy(logits: Sequence[Any], target_index: int | Sequence[int]) -> Value:
     """Softmax + negative log-likelihood: C = ln Σⱼ e^zⱼ − z_y, mean over examples.
 
     One example: ``cross_entropy([z₀, z₁, z₂], 2)``; a batch: a list of logit lists and
     a list of class indices. ∂C/∂zⱼ = (sⱼ − [j = y])/n, the notes' a − y.
     """
+    batch: Sequence[Any]
+    targets: Sequence[Any]
     if isinstance(target_index, numbers.Integral) and not isinstance(target_index, bool):
-        logits, target_index = [logits], [target_index]  # type: ignore[list-item, assignment]
-    elif not _is_sequence(target_index):
+        batch, targets = [logits], [target_index]
+    elif _is_sequence(target_index):
+        batch, targets = logits, target_index
+    else:
         raise TypeError(
             "cross_entropy(target_index) must be a class index (an int) for one example or a list of them for a "
             f"batch, got {type(target_index).__name__}: {target_index!r}"
         )
-    if not _is_sequence(logits):
+    if not _is_sequence(batch):
         raise TypeError(f"cross_entropy(logits) must be a list of logits, got {type(logits).__name__}: {logits!r}")
-    if len(logits) != len(target_index):  # type: ignore[arg-type]
-        raise ValueError(f"cross_entropy: got {len(logits)} logit vectors but {len(target_index)} targets")  # type: ignore[arg-type]
-    if not logits:
+    if len(batch) != len(targets):
+        raise ValueError(f"cross_entropy: got {len(batch)} logit vectors but {len(targets)} targets")
+    if not batch:
         raise ValueError("cross_entropy: got no logits")
-    n = len(logits)
+    n = len(batch)
     examples: list[tuple[list[Value], int]] = []
     grads: list[float] = []
     total = 0.0
-    for zs, t in zip(logits, target_index):  # type: ignore[arg-type]
-        z = _vector("cross_entropy", zs)  # type: ignore[arg-type]
-        if not isinstance(t, numbers.Integral) or isinstance(t, bool) or not 0 <= t < len(z):
-            raise ValueError(f"cross_entropy: target index must be an int in [0, {len(z)}), got {t!r}")
+    for zs, index in zip(batch, targets):
+        z = _vector("cross_entropy", zs)
+        if not isinstance(index, numbers.Integral) or isinstance(index, bool) or not 0 <= int(index) < len(z):
+            raise ValueError(f"cross_entropy: target index must be an int in [0, {len(z)}), got {index!r}")
+        t = int(index)
         zd = [v.data for v in z]
         lse = logsumexp(zd)
         total += lse - zd[t]
-        examples.append((z, int(t)))
+        examples.append((z, t))
         grads += [(math.exp(zj - lse) - (j == t)) / n for j, zj in enumerate(zd)]
 
     def as_values() -> list[Value]:
@@ -306,17 +326,27 @@ def _quadratic_on_arrays(np: Any, A: Any, Y: Any) -> tuple[Any, Any]:
     return 0.5 * (D * D).sum(axis=1), D
 
 
+def _probabilities_on_arrays(np: Any, name: str, Y: Any) -> None:
+    """``_check_probabilities`` on a batch of targets (the index counts as in the flat list)."""
+    bad = np.argwhere(~((Y >= 0.0) & (Y <= 1.0)))
+    if len(bad):
+        i, j = bad[0]
+        raise _not_a_probability(name, int(i) * Y.shape[1] + int(j), float(Y[i, j]))
+
+
 def _bce_on_arrays(np: Any, A: Any, Y: Any) -> tuple[Any, Any]:
     bad = np.argwhere((A < 0.0) | (A > 1.0) | np.isnan(A))
     if len(bad):
         i, j = bad[0]
         binary_cross_entropy(Value(float(A[i, j])), 0.0)  # raises the same error as without compile
+    _probabilities_on_arrays(np, "binary_cross_entropy", Y)
     Q = np.clip(A, EPS, 1.0 - EPS)
     C = -(Y * np.log(Q) + (1.0 - Y) * np.log1p(-Q))
     return C.mean(axis=1), (Q - Y) / (Q * (1.0 - Q)) / A.shape[1]
 
 
 def _bce_logits_on_arrays(np: Any, A: Any, Y: Any) -> tuple[Any, Any]:
+    _probabilities_on_arrays(np, "binary_cross_entropy_with_logits", Y)
     return (softplus_on_arrays(np, A) - Y * A).mean(axis=1), (sigmoid_on_arrays(np, A) - Y) / A.shape[1]
 
 

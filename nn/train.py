@@ -27,7 +27,7 @@ from nn._checks import function, got, integer, real, rng_or_none, sequence
 from nn.compiled import CompiledTraining
 from nn.data import batches
 from nn.module import Module
-from nn.optim import SGD, clip_grad_norm, grad_norm
+from nn.optim import Optimizer, clip_grad_norm, grad_norm
 
 Output = Union[Value, list[Value]]
 Loss = Callable[[list[Any], list[Any]], Value]
@@ -55,7 +55,10 @@ class History:
       the predictions made during training (before each batch's update);
     * ``grad_norms``: mean over the epoch's steps of ‖∂C/∂p‖ before any clipping;
     * ``seconds``: wall time of the epoch;
-    * ``steps``: the total number of optimiser steps.
+    * ``steps``: the total number of optimiser steps;
+    * with ``fit(validation=...)``: ``val_losses`` and ``val_accuracies``, the loss (without
+      the penalty) and the accuracy on the validation set after the epoch, in eval mode under
+      ``no_grad``; ``best_epoch``, the epoch of the lowest validation loss (1-based).
     """
 
     losses: list[float] = field(default_factory=list)
@@ -63,6 +66,9 @@ class History:
     grad_norms: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     steps: int = 0
+    val_losses: list[float] = field(default_factory=list)
+    val_accuracies: list[float] = field(default_factory=list)
+    best_epoch: int | None = None
 
 
 def _threshold(model: Any) -> float:
@@ -85,11 +91,30 @@ def is_correct(output: Output, target: Any, threshold: float) -> bool:
     One output: (a > threshold) = (target > 0), which works for labels in {0, 1} and in {−1, +1}."""
     output = _one_output(output, target)
     if isinstance(output, Value):
-        return (output.data > threshold) == (target > 0)
+        return (output.data > threshold) == bool(target > 0)
     best = max(range(len(output)), key=lambda j: output[j].data)
     if hasattr(target, "__len__"):
         return best == max(range(len(target)), key=lambda j: target[j])
-    return best == target
+    return bool(best == target)
+
+
+def _check_label(output: Output, target: Any, i: int) -> None:
+    """``accuracy``'s target for one example fits the output: a label 0/1 or −1/+1 for one output,
+    a class index in [0, n) or n numbers for n outputs."""
+    if isinstance(output, Value):
+        if target not in (0, 1, -1):
+            raise ValueError(
+                f"accuracy(y): y[{i}] is {target!r}, but the model has one output: labels are 0/1 or -1/+1"
+            )
+        return
+    n = len(output)
+    if hasattr(target, "__len__"):
+        if len(target) != n:
+            raise ValueError(f"accuracy(y): y[{i}] has {len(target)} numbers, but the model has {n} outputs")
+    elif target != int(target) or not 0 <= target < n:
+        raise ValueError(
+            f"accuracy(y): y[{i}] is {target!r}, but the model has {n} outputs: a target is a class index 0 … {n - 1}"
+        )
 
 
 def _check_data(X: Sequence[Any], y: Sequence[Any], where: str) -> None:
@@ -106,10 +131,17 @@ def _check_data(X: Sequence[Any], y: Sequence[Any], where: str) -> None:
     for i, x in enumerate(X):
         if isinstance(x, (str, bytes, dict)) or not hasattr(x, "__len__"):
             raise TypeError(f"{where}(X): X[{i}] must be a list of input numbers (one example), got {got(x)}")
-        _check_numbers(x, f"{where}(X): X[{i}]", f"example {i}, feature")
+        _check_numbers(_flattened(x), f"{where}(X): X[{i}]", f"example {i}, feature")
     for i, t in enumerate(y):
         many = hasattr(t, "__len__") and not isinstance(t, (str, bytes, dict))
         _check_numbers(t if many else (t,), f"{where}(y): y[{i}]", f"example {i}, output", many)
+
+
+def _flattened(x: Any) -> Any:
+    """One example's numbers: itself, or for an image or signal [channel][row]… all of them in reading order."""
+    if len(x) and hasattr(x[0], "__len__") and not isinstance(x[0], (str, bytes, dict)):
+        return [v for part in x for v in _flattened(part)]
+    return x
 
 
 def _finite_array(a: Any) -> bool:
@@ -140,8 +172,10 @@ def _check_numbers(xs: Any, where: str, what: str, indexed: bool = True) -> None
 def accuracy(model: Callable[[Any], Output], X: Sequence[Any], y: Sequence[Any]) -> float:
     """Fraction of examples classified correctly, in eval mode and under ``no_grad``.
 
-    Several outputs: correct when the argmax is the target. One output: a > 0.5 after a
-    sigmoid (``model.last_activation()``), else a > 0, compared with target > 0.
+    Several outputs: correct when the argmax is the target (a class index in [0, outputs),
+    or a vector of as many numbers). One output: a > 0.5 after a sigmoid
+    (``model.last_activation()``), else a > 0, compared with target > 0 (a label 0/1 or
+    −1/+1). Any other target raises ValueError naming it.
     """
     function(model, "accuracy(model)")
     _check_data(X, y, "accuracy")
@@ -151,14 +185,18 @@ def accuracy(model: Callable[[Any], Output], X: Sequence[Any], y: Sequence[Any])
     try:
         threshold = _threshold(model)
         with no_grad():
-            correct = sum(is_correct(model(x), t, threshold) for x, t in zip(X, y))
+            correct = 0
+            for i, (x, t) in enumerate(zip(X, y)):
+                a = _one_output(model(x), t)
+                _check_label(a, t, i)
+                correct += is_correct(a, t, threshold)
     finally:
         if isinstance(model, Module):
             model.train(was_training)
     return correct / len(X)
 
 
-def _diverged(what: str, epoch: int, optimizer: SGD) -> TrainingDivergedError:
+def _diverged(what: str, epoch: int, optimizer: Optimizer) -> TrainingDivergedError:
     """The error for a non-finite loss, gradient norm or parameter, naming both usual causes."""
     lrs = ", ".join(str(g["lr"]) for g in getattr(optimizer, "param_groups", ())) or "?"
     return TrainingDivergedError(
@@ -215,39 +253,130 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _step(
-    model: Module,
-    params: list[Value],
-    Xb: list[Any],
-    yb: list[Any],
-    loss: Loss,
-    optimizer: SGD,
-    penalty: Penalty | None,
-    max_grad_norm: float | None,
-    threshold: float,
-) -> tuple[float, int, float]:
-    """One gradient step on a batch → (C, number classified correctly, ‖∂C/∂p‖ before clipping).
+@dataclass
+class _Steps:
+    """The gradient steps of ``fit``, through the scalar engine or a compiled plan, each checked:
+    a NaN or infinite loss, gradient norm or parameter raises ``TrainingDivergedError``."""
 
-    A non-finite C or ‖∂C/∂p‖ returns before any update; the graph is freed on return.
-    """
-    try:
-        preds = [_one_output(a, t) for a, t in zip(model.batch(Xb), yb)]
-        cost = loss(preds, yb)
-        if penalty is not None:
-            cost = cost + penalty(params)
-    except OverflowError:
-        return math.inf, 0, math.nan
-    if not math.isfinite(cost.data):
-        return cost.data, 0, math.nan
-    optimizer.zero_grad()
-    cost.backward()
-    norm = grad_norm(params)
-    if not math.isfinite(norm):
-        return cost.data, 0, norm
-    if max_grad_norm is not None:
-        clip_grad_norm(params, max_grad_norm)
-    optimizer.step()
-    return cost.data, sum(is_correct(a, t, threshold) for a, t in zip(preds, yb)), norm
+    model: Module
+    named: list[tuple[str, Value]]
+    loss: Loss
+    optimizer: Optimizer
+    penalty: Penalty | None
+    max_grad_norm: float | None
+    threshold: float
+    compiled: CompiledTraining | None
+
+    def __post_init__(self) -> None:
+        self.params = [p for _, p in self.named]
+
+    def epoch(self, epoch: int, batches_: Iterator[tuple[Any, Any]]) -> tuple[float, float, list[float]]:
+        """One pass over the batches → (Σ C·batch size, number classified correctly, ‖∂C/∂p‖ per step)."""
+        total = correct = 0.0
+        norms = []
+        for Xb, yb in batches_:
+            if self.compiled is not None:
+                cost, n_correct, norm = self.compiled.step(Xb, self.max_grad_norm, self.threshold)
+            else:
+                with _gc_paused():
+                    cost, n_correct, norm = self.step(Xb, yb)
+            self.check(epoch, cost, norm)
+            total += cost * len(Xb)
+            correct += n_correct
+            norms.append(norm)
+        return total, correct, norms
+
+    def step(self, Xb: list[Any], yb: list[Any]) -> tuple[float, int, float]:
+        """One scalar step on a batch → (C, number classified correctly, ‖∂C/∂p‖ before clipping).
+
+        A non-finite C or ‖∂C/∂p‖ returns before any update; the graph is freed on return.
+        """
+        params = self.params
+        try:
+            preds = [_one_output(a, t) for a, t in zip(self.model.batch(Xb), yb)]
+            cost = self.loss(preds, yb)
+            if self.penalty is not None:
+                cost = cost + self.penalty(params)
+        except OverflowError:
+            return math.inf, 0, math.nan
+        if not math.isfinite(cost.data):
+            return cost.data, 0, math.nan
+        self.optimizer.zero_grad()
+        cost.backward()
+        norm = grad_norm(params)
+        if not math.isfinite(norm):
+            return cost.data, 0, norm
+        if self.max_grad_norm is not None:
+            clip_grad_norm(params, self.max_grad_norm)
+        self.optimizer.step()
+        return cost.data, sum(is_correct(a, t, self.threshold) for a, t in zip(preds, yb)), norm
+
+    def check(self, epoch: int, cost: float, norm: float) -> None:
+        """Raise ``TrainingDivergedError`` if the step's C, ‖∂C/∂p‖ or a parameter is not finite."""
+        if not math.isfinite(cost):
+            raise _diverged(f"the loss is {cost}", epoch, self.optimizer)
+        if not math.isfinite(norm):
+            raise _diverged(f"the gradient norm ‖∂C/∂p‖ is {norm} (the loss is {cost:.4g})", epoch, self.optimizer)
+        if self.compiled is None:
+            bad = _non_finite(self.named)
+        else:
+            bad = self.compiled.non_finite([name for name, _ in self.named])
+        if bad is not None:
+            raise _diverged(f"parameter {bad[0]} is {bad[1]} after an update", epoch, self.optimizer)
+
+
+@dataclass
+class _Validation:
+    """The validation set of ``fit``: after each epoch, its loss and accuracy in eval mode under
+    ``no_grad``; with ``patience`` (early stopping), the best weights so far and whether to stop."""
+
+    X: Sequence[Any]
+    y: Sequence[Any]
+    loss: Loss
+    threshold: float
+    patience: int | None
+    best_loss: float = math.inf
+    best_state: dict[str, float] | None = None
+    waited: int = 0
+
+    def evaluate(self, model: Module) -> tuple[float, float]:
+        """(C, accuracy) of ``model`` on the validation set; the model's mode is restored."""
+        was_training = model.training
+        model.eval()
+        try:
+            with no_grad():
+                preds = [_one_output(a, t) for a, t in zip(model.batch(self.X), self.y)]
+                cost = self.loss(preds, list(self.y)).data
+            correct = sum(is_correct(a, t, self.threshold) for a, t in zip(preds, self.y))
+        finally:
+            model.train(was_training)
+        return cost, correct / len(self.X)
+
+    def record(self, epoch: int, model: Module, history: History) -> bool:
+        """Evaluate after ``epoch``, note it in ``history``; True when early stopping says stop:
+        the loss has not improved for ``patience`` epochs."""
+        cost, acc = self.evaluate(model)
+        history.val_losses.append(cost)
+        history.val_accuracies.append(acc)
+        if cost < self.best_loss:
+            self.best_loss, self.waited, history.best_epoch = cost, 0, epoch
+            if self.patience is not None:
+                self.best_state = model.state_dict()
+            return False
+        self.waited += 1
+        return self.patience is not None and self.waited >= self.patience
+
+    def restore_best(self, model: Module) -> None:
+        """Early stopping: put back the weights of the epoch with the lowest validation loss."""
+        if self.best_state is not None:
+            model.load_state_dict(self.best_state)
+
+
+def _set_learning_rate(optimizer: Any, schedule: Callable[[int], Any], epoch: int) -> None:
+    """η for ``epoch`` from ``schedule(epoch)``, set in every parameter group."""
+    lr = real(schedule(epoch), f"fit(lr_schedule): lr_schedule({epoch})", low=0.0)
+    for group in optimizer.param_groups:
+        group["lr"] = lr
 
 
 def fit(
@@ -255,7 +384,7 @@ def fit(
     X: Sequence[Any],
     y: Sequence[Any],
     loss: Loss,
-    optimizer: SGD,
+    optimizer: Optimizer,
     epochs: int,
     batch_size: int | None = None,
     penalty: Penalty | None = None,
@@ -265,6 +394,9 @@ def fit(
     max_grad_norm: float | None = None,
     rng: random.Random | None = None,
     compile: bool = False,
+    validation: tuple[Sequence[Any], Sequence[Any]] | None = None,
+    early_stopping: int | None = None,
+    lr_schedule: Callable[[int], float] | None = None,
 ) -> History:
     """Train ``model`` for ``epochs`` passes over (X, y); returns a ``History``.
 
@@ -282,75 +414,129 @@ def fit(
     ``compile=True`` runs each step over the batch as NumPy arrays (the same numbers;
     ``nn.compiled``), writing the weights back into the model after each epoch and before
     each callback.
+
+    ``validation=(X_val, y_val)`` measures the loss and accuracy on held-out data after
+    each epoch (``History.val_losses``, ``val_accuracies``). ``early_stopping=k`` (needs
+    ``validation``) stops when the validation loss has not improved for k epochs and puts
+    back the weights of the best epoch (``History.best_epoch``), so the model's validation
+    loss after ``fit`` is ``min(history.val_losses)``. ``lr_schedule(epoch)`` gives the
+    learning rate η of each epoch (1, 2, …), set in every parameter group before it runs.
     """
+    epochs, size, max_grad_norm, rng = _check_fit_arguments(
+        model, X, y, loss, epochs, batch_size, penalty, progress, callback, max_grad_norm, rng
+    )
+    watch = _check_validation(validation, early_stopping, lr_schedule, loss, _threshold(model), X)
+    named = _checked_parameters(model, optimizer)
+    history = History()
+    bar = _progress_bar(progress)
+    epoch_range: Any = range(1, epochs + 1)
+    if bar is not None:
+        epoch_range = bar(epoch_range, desc="fit", unit="epoch", disable=None)  # disable=None: off if not a tty
+    model.train()
+    compiled = CompiledTraining(model, loss, optimizer, penalty, X, y) if compile else None
+    steps = _Steps(model, named, loss, optimizer, penalty, max_grad_norm, _threshold(model), compiled)
+    # compiled: batches of example indices into its arrays (the same rng calls, the same order)
+    Xs, ys = (range(len(X)), range(len(X))) if compiled is not None else (X, y)
+    try:
+        for epoch in epoch_range:
+            if lr_schedule is not None:
+                _set_learning_rate(optimizer, lr_schedule, epoch)
+            start = time.perf_counter()
+            total, correct, norms = steps.epoch(epoch, batches(Xs, ys, size, shuffle=batch_size is not None, rng=rng))
+            _record(history, total / len(X), correct / len(X), norms, time.perf_counter() - start)
+            if compiled is not None:
+                compiled.write_back()
+            stop = watch is not None and watch.record(epoch, model, history)
+            if bar is not None:
+                epoch_range.set_postfix(loss=f"{history.losses[-1]:.4f}", acc=f"{history.accuracies[-1]:.3f}")
+            if (callback is not None and callback(epoch, history) is True) or stop:
+                break
+    finally:
+        if compiled is not None:
+            compiled.write_back()  # the model holds the last weights, also after an error
+    if watch is not None:
+        watch.restore_best(model)
+    return history
+
+
+def _check_validation(
+    validation: object, early_stopping: object, lr_schedule: object, loss: Loss, threshold: float, X: Sequence[Any]
+) -> _Validation | None:
+    """``fit``'s validation, early_stopping and lr_schedule arguments checked."""
+    function(lr_schedule, "fit(lr_schedule)", optional=True)
+    patience = None if early_stopping is None else integer(early_stopping, "fit(early_stopping)")
+    if validation is None:
+        if patience is not None:
+            raise ValueError("fit(early_stopping) needs validation data to watch: fit(..., validation=(X_val, y_val))")
+        return None
+    if not isinstance(validation, tuple) or len(validation) != 2:
+        raise TypeError(f"fit(validation) must be a pair (X_val, y_val), got {got(validation)}")
+    X_val, y_val = validation
+    _check_data(X_val, y_val, "fit(validation)")
+    if _shape(X_val[0]) != _shape(X[0]):
+        raise ValueError(
+            f"fit(validation): a validation example has shape {_shape(X_val[0])}, a training example "
+            f"{_shape(X[0])}: they must match"
+        )
+    return _Validation(X_val, y_val, loss, threshold, patience)
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    """The nested lengths of one example (a list of inputs, or an image of lists)."""
+    dims: list[int] = []
+    while hasattr(x, "__len__") and not isinstance(x, (str, bytes, dict)):
+        dims.append(len(x))
+        if not len(x):
+            break
+        x = x[0]
+    return tuple(dims)
+
+
+def _check_fit_arguments(
+    model: object,
+    X: Sequence[Any],
+    y: Sequence[Any],
+    loss: object,
+    epochs: object,
+    batch_size: object,
+    penalty: object,
+    progress: object,
+    callback: object,
+    max_grad_norm: object,
+    rng: object,
+) -> tuple[int, int, float | None, random.Random]:
+    """``fit``'s arguments checked → (epochs, batch size, max_grad_norm, rng)."""
     if not isinstance(model, Module):
         raise TypeError(f"fit(model) must be an nn Module (an MLP, a Layer…), got {got(model)}")
     _check_data(X, y, "fit")
     function(loss, "fit(loss)")
-    epochs = integer(epochs, "fit(epochs)", low=0)
+    n_epochs = integer(epochs, "fit(epochs)", low=0)
     size = len(X) if batch_size is None else integer(batch_size, "fit(batch_size)")
     function(penalty, "fit(penalty)", optional=True)
     function(callback, "fit(callback)", optional=True)
     if progress is not None and not isinstance(progress, bool):
         raise TypeError(f"fit(progress) must be True, False or None, got {got(progress)}")
-    if max_grad_norm is not None:
-        max_grad_norm = real(max_grad_norm, "fit(max_grad_norm)", low=0.0, strict=True)
-    rng = rng_or_none(rng, "fit(rng)") or random.Random(0)
+    clip = None if max_grad_norm is None else real(max_grad_norm, "fit(max_grad_norm)", low=0.0, strict=True)
+    return n_epochs, size, clip, rng_or_none(rng, "fit(rng)") or random.Random(0)
+
+
+def _checked_parameters(model: Module, optimizer: Optimizer) -> list[tuple[str, Value]]:
+    """The model's named parameters, once the optimiser is seen to hold them and they are all finite."""
     named = list(model.named_parameters())
-    params = [p for _, p in named]
-    _check_optimizer(optimizer, params)
+    _check_optimizer(optimizer, [p for _, p in named])
     bad = _non_finite(named)
     if bad is not None:
         raise ValueError(f"fit: parameter {bad[0]} is {bad[1]} before training (did an earlier run diverge?)")
-    threshold = _threshold(model)
-    history = History()
-    epoch_range: Any = range(1, epochs + 1)
-    bar = _progress_bar(progress)
-    if bar is not None:
-        epoch_range = bar(epoch_range, desc="fit", unit="epoch", disable=None)  # disable=None: off if not a tty
-    model.train()
-    compiled = CompiledTraining(model, loss, optimizer, penalty, X, y) if compile else None
-    names = [name for name, _ in named]
-    try:
-        for epoch in epoch_range:
-            start = time.perf_counter()
-            total = correct = 0.0
-            norms = []
-            # compiled: batches of example indices into its arrays (the same rng calls, the same order)
-            Xs, ys = (range(len(X)), range(len(X))) if compiled is not None else (X, y)
-            for Xb, yb in batches(Xs, ys, size, shuffle=batch_size is not None, rng=rng):
-                if compiled is not None:
-                    cost, n_correct, norm = compiled.step(Xb, max_grad_norm, threshold)
-                else:
-                    with _gc_paused():
-                        cost, n_correct, norm = _step(
-                            model, params, Xb, yb, loss, optimizer, penalty, max_grad_norm, threshold
-                        )
-                if not math.isfinite(cost):
-                    raise _diverged(f"the loss is {cost}", epoch, optimizer)
-                if not math.isfinite(norm):
-                    raise _diverged(f"the gradient norm ‖∂C/∂p‖ is {norm} (the loss is {cost:.4g})", epoch, optimizer)
-                bad = _non_finite(named) if compiled is None else compiled.non_finite(names)
-                if bad is not None:
-                    raise _diverged(f"parameter {bad[0]} is {bad[1]} after an update", epoch, optimizer)
-                history.steps += 1
-                total += cost * len(Xb)
-                correct += n_correct
-                norms.append(norm)
-            history.losses.append(total / len(X))
-            history.accuracies.append(correct / len(X))
-            history.grad_norms.append(sum(norms) / len(norms))
-            history.seconds.append(time.perf_counter() - start)
-            if compiled is not None:
-                compiled.write_back()
-            if bar is not None:
-                epoch_range.set_postfix(loss=f"{history.losses[-1]:.4f}", acc=f"{history.accuracies[-1]:.3f}")
-            if callback is not None and callback(epoch, history) is True:
-                break
-    finally:
-        if compiled is not None:
-            compiled.write_back()  # the model holds the last weights, also after an error
-    return history
+    return named
+
+
+def _record(history: History, loss: float, accuracy: float, norms: list[float], seconds: float) -> None:
+    """Append one epoch to ``history``."""
+    history.losses.append(loss)
+    history.accuracies.append(accuracy)
+    history.grad_norms.append(sum(norms) / len(norms))
+    history.seconds.append(seconds)
+    history.steps += len(norms)
 
 
 def _progress_bar(progress: bool | None) -> Any:

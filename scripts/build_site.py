@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Build the browser playground into ``out/site/``: a static folder that works offline.
 
-``python3 scripts/build_site.py [OUT_DIR]`` copies the page (``site/``), the files of
-Pyodide (CPython compiled to WebAssembly) and of ``@viz-js/viz`` (Graphviz compiled to
-WebAssembly) that the page loads, and one zip of Python code for Pyodide: ``autograd_core``,
-``nn``, the page's ``playground.py`` and the pure-Python ``graphviz`` package. The npm
-packages are pinned in ``package.json`` + ``package-lock.json`` and installed with
-``npm ci`` when ``node_modules`` is missing or older than the lock file; the ``graphviz``
-wheel is downloaded once with pip into ``out/cache/`` and checked against its SHA-256.
-Serve the folder from any static host: no request leaves it. Standard library only.
+``python3 scripts/build_site.py [OUT_DIR]`` copies the two pages (``site/``: the playground
+``index.html`` and ``value.html``, build your own Value), the files of Pyodide (CPython
+compiled to WebAssembly) and of ``@viz-js/viz`` (Graphviz compiled to WebAssembly) that they
+load, and two zips of Python code for Pyodide: ``python.zip`` (``autograd_core``, ``nn``, the
+pages' ``playground.py`` and ``value_page.py``, the pure-Python ``graphviz`` package) and
+``hypothesis.zip`` (``hypothesis`` and ``sortedcontainers``, for ``value.html``'s
+``check_value_class``). The npm packages are pinned in ``package.json`` +
+``package-lock.json`` and installed with ``npm ci`` when ``node_modules`` is missing or older
+than the lock file; the wheels are downloaded once from PyPI with pip into ``out/cache/`` and
+checked against their SHA-256. Serve the folder from any static host: no request leaves it.
+Standard library only.
 """
 
 from __future__ import annotations
@@ -28,8 +31,14 @@ SITE = ROOT / "site"
 NODE_MODULES = ROOT / "node_modules"
 NPM_STAMP = NODE_MODULES / ".autograd-core-lock.sha256"
 CACHE = ROOT / "out" / "cache"
-GRAPHVIZ_WHEEL = "graphviz-0.21-py3-none-any.whl"  # pure Python: draw_graph builds its DOT text with it
-GRAPHVIZ_SHA256 = "54f33de9f4f911d7e84e4191749cac8cc5653f815b06738c54db9a15ab8b1e42"
+# Pure-Python wheels from PyPI, pinned by file name and SHA-256 (a wheel with compiled code cannot load in Pyodide).
+GRAPHVIZ = ("graphviz-0.21-py3-none-any.whl", "54f33de9f4f911d7e84e4191749cac8cc5653f815b06738c54db9a15ab8b1e42")
+# 6.155.7 is hypothesis's last pure-Python release: the later wheels ship a compiled extension.
+HYPOTHESIS = ("hypothesis-6.155.7-py3-none-any.whl", "9f634bdb1f9e9b8ab6ba09431cf2deedb750c96978125a6fb3c5a0f6c6db4131")
+SORTEDCONTAINERS = (
+    "sortedcontainers-2.4.0-py2.py3-none-any.whl",  # hypothesis's one dependency
+    "a163dcaede0f1c021485e957a39245190e74249897e2ae4b2aa38595db237ee0",
+)
 PYODIDE_FILES = (  # what loadPyodide fetches; the rest of the npm package is for Node.js
     "pyodide.mjs",
     "pyodide.asm.mjs",
@@ -39,7 +48,8 @@ PYODIDE_FILES = (  # what loadPyodide fetches; the rest of the npm package is fo
 )
 VIZ_BUNDLES = ("lib/viz-standalone.mjs", "dist/viz.js")  # @viz-js/viz's ES module with the wasm inlined (≤ 3.11, later)
 PYTHON_PACKAGES = ("autograd_core", "nn")
-PAGE_FILES = ("index.html", "app.js", "style.css")
+PAGE_FILES = ("index.html", "app.js", "value.html", "value.js", "editor.js", "python.js", "worker.js", "style.css")
+PAGE_MODULES = ("playground.py", "value_page.py")  # the pages' Python side, at the top of Pyodide's sys.path
 
 
 def sha256(path: Path) -> str:
@@ -63,44 +73,55 @@ def ensure_node_modules() -> None:
     NPM_STAMP.write_text(digest)
 
 
-def graphviz_wheel() -> Path:
-    """The pinned graphviz wheel from out/cache/, downloaded with pip the first time."""
-    wheel = CACHE / GRAPHVIZ_WHEEL
-    if not wheel.exists():
+def wheel(pinned: tuple[str, str]) -> Path:
+    """The pinned wheel from out/cache/, downloaded from PyPI with pip the first time, checked against its SHA-256."""
+    name, digest = pinned
+    path = CACHE / name
+    if not path.exists():
         CACHE.mkdir(parents=True, exist_ok=True)
         venv_python = ROOT / ".venv" / "bin" / "python"
         python = str(venv_python) if venv_python.exists() else sys.executable
-        version = GRAPHVIZ_WHEEL.split("-")[1]
+        project, version = name.split("-")[:2]
         with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
             pip = [python, "-m", "pip", "download", "-q", "--no-deps", "--only-binary=:all:", "-d", tmp]
             try:
-                run(*pip, f"graphviz=={version}")
-            except subprocess.CalledProcessError:
+                run(*pip, f"{project}=={version}")
+                os.replace(Path(tmp) / name, path)
+            except (subprocess.CalledProcessError, FileNotFoundError):
                 sys.exit(
-                    f"build_site: could not download {GRAPHVIZ_WHEEL} with {python} -m pip (needs pip and PyPI once; "
+                    f"build_site: could not download {name} with {python} -m pip (needs pip and PyPI once; "
                     f"apt-get install python3-pip, or put the wheel into {CACHE} yourself)"
                 )
-            os.replace(Path(tmp) / GRAPHVIZ_WHEEL, wheel)
-    if sha256(wheel) != GRAPHVIZ_SHA256:
-        wheel.unlink()
-        sys.exit(f"build_site: {wheel} does not have the pinned SHA-256 {GRAPHVIZ_SHA256}; deleted it, run again")
-    return wheel
+    if sha256(path) != digest:
+        path.unlink()
+        sys.exit(f"build_site: {path} does not have the pinned SHA-256 {digest}; deleted it, run again")
+    return path
 
 
 def npm_version(package: str) -> str:
     return json.loads((NODE_MODULES / package / "package.json").read_text())["version"]
 
 
-def python_zip(path: Path, wheel: Path) -> None:
-    """One zip for Pyodide's file system: the engine, nn, playground.py and the graphviz package."""
+def python_zip(path: Path, graphviz: Path) -> None:
+    """One zip for Pyodide's file system: the engine, nn, the pages' modules and the graphviz package."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
         for package in PYTHON_PACKAGES:
             for source in sorted((ROOT / package).glob("*.py")):
                 out.write(source, f"{package}/{source.name}")
-        out.write(SITE / "playground.py", "playground.py")
-        with zipfile.ZipFile(wheel) as whl:
+        for module in PAGE_MODULES:
+            out.write(SITE / module, module)
+        with zipfile.ZipFile(graphviz) as whl:
             for name in whl.namelist():
                 if name.startswith("graphviz/"):
+                    out.writestr(name, whl.read(name))
+
+
+def wheels_zip(path: Path, wheels: list[Path]) -> None:
+    """The wheels' files (packages and metadata) in one zip, as pip would install them into site-packages."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for whl_path in wheels:
+            with zipfile.ZipFile(whl_path) as whl:
+                for name in whl.namelist():
                     out.writestr(name, whl.read(name))
 
 
@@ -117,7 +138,7 @@ def examples() -> list[dict[str, str]]:
 def build(out: Path) -> Path:
     """Build the site into ``out`` (replaced as a whole, never left half-written) and return it."""
     ensure_node_modules()
-    wheel = graphviz_wheel()
+    graphviz, hypothesis, sortedcontainers = (wheel(w) for w in (GRAPHVIZ, HYPOTHESIS, SORTEDCONTAINERS))
     viz_version = npm_version("@viz-js/viz")
     viz_dir = NODE_MODULES / "@viz-js" / "viz"
     viz_file = next((viz_dir / f for f in VIZ_BUNDLES if (viz_dir / f).exists()), None)
@@ -134,12 +155,15 @@ def build(out: Path) -> Path:
             shutil.copy2(NODE_MODULES / "pyodide" / name, tmp / "pyodide" / name)
         (tmp / "viz").mkdir()
         shutil.copy2(viz_file, tmp / "viz" / "viz.mjs")
-        python_zip(tmp / "python.zip", wheel)
+        python_zip(tmp / "python.zip", graphviz)
+        wheels_zip(tmp / "hypothesis.zip", [hypothesis, sortedcontainers])
         manifest = {
             "pyodide": npm_version("pyodide"),
             "viz": viz_version,
-            "graphviz": GRAPHVIZ_WHEEL.split("-")[1],
+            "graphviz": GRAPHVIZ[0].split("-")[1],
+            "hypothesis": HYPOTHESIS[0].split("-")[1],
             "examples": examples(),
+            "skeleton": (SITE / "value_skeleton.py").read_text(encoding="utf-8"),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
         (tmp / ".nojekyll").touch()  # GitHub Pages: serve the files as they are

@@ -34,9 +34,16 @@ def student_version(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 
 def write_atomically(nb: nbformat.NotebookNode, path: Path) -> None:
-    """Write ``nb`` to ``path`` through a temporary file in the same folder, so no half-written notebook is left."""
+    """Write ``nb`` to ``path`` through a temporary file in the same folder, so no half-written notebook is left.
+
+    The file gets the mode a plain ``open()`` would give (0644 with the usual umask 022), not mkstemp's 0600:
+    the notebooks are handed out.
+    """
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             nbformat.write(nb, f)
         os.replace(tmp, path)

@@ -1,28 +1,28 @@
-// The playground page: Pyodide runs playground.py (autograd_core's public API), viz-js turns
-// its DOT text into SVG. Every file comes from this folder: no CDN, no other host.
-import { loadPyodide } from "./pyodide/pyodide.mjs";
+// The playground page: Python (playground.py, autograd_core's public API) runs in a Web Worker
+// (python.js), viz-js turns its DOT text into SVG here. Every file comes from this folder: no CDN,
+// no other host. Code from the address is shown, and runs only when Run is pressed.
+import { codeFromHash, editorKeys, saveAddress } from "./editor.js";
+import { Python, Stopped, inertSvg } from "./python.js";
 import { instance as vizInstance } from "./viz/viz.mjs";
 
 const $ = (id) => document.getElementById(id);
 const editor = $("code");
-const APP_DIR = "/home/pyodide/app";
+const MIN_TEXT_PX = { present: 14, page: 10 }; // node text never smaller: the graph scrolls instead
+const MAX_ZOOM = 2; // a small graph grows to fill the screen up to twice its natural size
 
-let playground = null; // the playground module, once Pyodide has loaded
 let viz = null;
 let examples = [];
 let steps = 0; // position 0: the whole graph after backward(); position k: after step k
 let overview = null; // { dot, caption } of position 0
 let position = 0;
-const frames = new Map(); // position -> { svg, caption }, drawn when first shown
+let scale = null; // px per SVG unit, chosen from position 0 and kept for every step
+let overviewSvg = null; // position 0's SVG: its size is every step's size, so the graph never moves
+let runs = 0; // counts runs, so that a frame arriving after a newer run is dropped
+const frames = new Map(); // position -> Promise of { svg, caption }, drawn when first shown
 
 function setStatus(text, done = false) {
   $("status").textContent = text;
   $("status").classList.toggle("done", done);
-}
-
-function showError(text) {
-  $("error").textContent = text;
-  $("error").hidden = !text;
 }
 
 function showText(id, text) {
@@ -30,36 +30,48 @@ function showText(id, text) {
   $(id).hidden = !text;
 }
 
-// ---- the code in the address: #code=<the code, URI-encoded> ----
-function codeFromHash() {
-  const match = location.hash.match(/^#code=(.*)$/s);
-  if (!match) return null;
-  try {
-    return decodeURIComponent(match[1]);
-  } catch {
-    return null;
-  }
-}
-
-function saveHash() {
-  history.replaceState(null, "", "#code=" + encodeURIComponent(editor.value));
-}
-
-// ---- the editor: Tab inserts four spaces, Ctrl+Enter runs ----
-editor.addEventListener("keydown", (event) => {
-  if (event.key === "Tab" && !event.ctrlKey && !event.altKey && !event.metaKey) {
-    event.preventDefault();
-    const { selectionStart: start, selectionEnd: end, value } = editor;
-    editor.value = value.slice(0, start) + "    " + value.slice(end);
-    editor.selectionStart = editor.selectionEnd = start + 4;
-    editor.dispatchEvent(new Event("input"));
-  } else if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-    event.preventDefault();
-    run();
-  }
+const python = new Python({
+  archives: ["python.zip"],
+  module: "playground",
+  onState(state, detail) {
+    if (state === "loading") {
+      setStatus("Loading Python (Pyodide)… (about 15 MB the first time, then cached)");
+      $("run").disabled = $("check").disabled = true;
+    } else if (state === "ready") {
+      setStatus(`Ready: Python loaded in ${detail.toFixed(1)} s.`, true);
+      $("run").disabled = $("check").disabled = false;
+    } else if (state === "slow") {
+      setStatus(`Still running after ${Math.floor(detail)} s… press Stop to end it.`);
+    } else {
+      setStatus("Python could not start.");
+      showText("error", `${detail}\n\nServe this folder over http (python3 -m http.server), not from file://.`);
+    }
+  },
 });
+
+// Run a function of playground.py; null when Stop ended it (the message is shown).
+async function callPython(name, ...args) {
+  $("stop").disabled = false;
+  setStatus("Running…");
+  try {
+    const result = JSON.parse(await python.call(name, ...args));
+    setStatus("Done.", true);
+    return result;
+  } catch (e) {
+    if (!(e instanceof Stopped)) throw e;
+    showText("error", "Stopped: the program was ended and Python restarted (your code is still in the editor).");
+    return null;
+  } finally {
+    $("stop").disabled = !python.busy;
+  }
+}
+
+// ---- the code in the address, ?present for presentation mode; the editor's keys ----
+const isPresenting = () => document.body.classList.contains("present");
+const saveCode = () => saveAddress(editor.value, isPresenting());
+editorKeys(editor, () => run());
 editor.addEventListener("input", () => {
-  saveHash();
+  saveCode();
   showExample();
 });
 
@@ -70,12 +82,40 @@ function showExample() {
 }
 
 // ---- drawing and stepping ----
+function draw(dot) {
+  return inertSvg(viz.renderSVGElement(dot));
+}
+
 function frameAt(i) {
   if (!frames.has(i)) {
-    const { dot, caption } = i === 0 ? overview : JSON.parse(playground.frame(i - 1));
-    frames.set(i, { svg: viz.renderSVGElement(dot), caption });
+    const run = runs;
+    const frame =
+      i === 0
+        ? Promise.resolve(overview)
+        : python.call("frame", i - 1).then((text) => JSON.parse(text));
+    frames.set(i, frame.then(({ dot, caption }) => ({ svg: run === runs ? draw(dot) : null, caption })));
   }
   return frames.get(i);
+}
+
+// The px per SVG unit: the graph fills the box, but node text stays at least MIN_TEXT_PX (then the box
+// scrolls) and a small graph grows at most MAX_ZOOM times its natural size.
+function chooseScale(svg) {
+  const box = $("graph");
+  const { width, height } = svg.viewBox.baseVal;
+  const sizes = [...svg.querySelectorAll("g.node text")].map((t) => Number(t.getAttribute("font-size")) || 14);
+  const smallest = Math.min(14, ...sizes);
+  const present = isPresenting();
+  const fit = Math.min((box.clientWidth - 2) / width, present ? (box.clientHeight - 2) / height : Infinity);
+  const natural = 4 / 3; // Graphviz's points to CSS px
+  const least = (present ? MIN_TEXT_PX.present : MIN_TEXT_PX.page) / smallest;
+  return Math.max(least, Math.min(fit, natural * (present ? MAX_ZOOM : 1)));
+}
+
+function place(svg) {
+  const { width, height } = (overviewSvg ?? svg).viewBox.baseVal;
+  svg.setAttribute("width", `${width * scale}px`);
+  svg.setAttribute("height", `${height * scale}px`);
 }
 
 // scroll the graph's box (not the page) so that the current node is in its middle
@@ -86,26 +126,41 @@ function reveal(node) {
   box.scrollTop += n.top + n.height / 2 - (b.top + b.height / 2);
 }
 
-function show(i) {
+async function show(i) {
   if (!overview) return;
   position = Math.max(0, Math.min(i, steps));
+  const done = steps ? `all ${steps} steps done` : "no steps";
+  $("counter").textContent = position === 0 ? done : `step ${position} / ${steps}`;
+  $("prev").disabled = position === 0;
+  $("next").disabled = position === steps;
+  const [shown, run] = [position, runs];
   try {
-    const { svg, caption } = frameAt(position);
+    const { svg, caption } = await frameAt(shown);
+    if (shown !== position || run !== runs || !svg) return; // a newer step or run was asked for meanwhile
+    if (!overviewSvg) {
+      overviewSvg = svg;
+      scale = chooseScale(svg);
+    }
+    place(svg);
     $("graph").replaceChildren(svg);
     const current = svg.querySelector("g.current");
     if (current) reveal(current);
     $("caption").textContent = caption;
   } catch (e) {
-    showError(`This step could not be drawn: ${e}`);
+    if (!(e instanceof Stopped)) showText("error", `This step could not be drawn: ${e}`);
   }
-  const done = steps ? `all ${steps} steps done` : "no steps";
-  $("counter").textContent = position === 0 ? done : `step ${position} / ${steps}`;
-  $("prev").disabled = position === 0;
-  $("next").disabled = position === steps;
+}
+
+function rescale() {
+  if (!overviewSvg) return;
+  scale = chooseScale(overviewSvg);
+  const svg = $("graph").querySelector("svg");
+  if (svg) place(svg);
 }
 
 function clearGraph() {
-  overview = null;
+  runs += 1;
+  overview = overviewSvg = null;
   frames.clear();
   $("graph").replaceChildren();
   $("caption").textContent = "";
@@ -113,100 +168,128 @@ function clearGraph() {
   $("prev").disabled = $("next").disabled = true;
 }
 
-function run() {
-  if (!playground) return;
-  saveHash();
+async function run() {
+  if (!python.loaded || python.busy) return;
+  saveCode();
   showText("report", "");
+  showText("error", "");
+  clearGraph();
   let result;
   try {
-    result = JSON.parse(playground.run(editor.value));
+    result = await callPython("run", editor.value);
   } catch (e) {
     result = { ok: false, stdout: "", error: String(e) };
   }
+  if (!result) return;
   showText("stdout", result.stdout);
-  clearGraph();
   if (!result.ok) {
-    showError(result.error);
+    showText("error", result.error);
     return;
   }
-  showError("");
   const root = result.root || "root";
   const caption = result.steps
     ? `${root}: the whole graph after ${root}.backward(); ▶ steps through it node by node`
     : `${root} is a leaf: backward() has no steps`;
   steps = result.steps;
   overview = { dot: result.overview, caption };
-  show(0);
+  await show(0);
 }
 
-function check() {
-  if (!playground) return;
-  saveHash();
+async function check() {
+  if (!python.loaded || python.busy) return;
+  saveCode();
   let result;
   try {
-    result = JSON.parse(playground.check(editor.value));
+    result = await callPython("check", editor.value);
   } catch (e) {
     result = { ok: false, error: String(e) };
   }
-  showText("report", result.ok ? result.report : result.error);
+  if (result) showText("report", result.ok ? result.report : result.error);
+}
+
+function stop() {
+  python.stop();
+  $("stop").disabled = true;
+}
+
+function present(on) {
+  document.body.classList.toggle("present", on);
+  $("present").setAttribute("aria-pressed", String(on));
+  $("present").textContent = on ? "Exit presentation" : "Present";
+  if (codeFromHash() !== null || on) saveCode();
+  rescale();
+}
+
+// drag the graph to pan it when it is larger than its box
+function pannable(box) {
+  let from = null;
+  box.addEventListener("pointerdown", (e) => {
+    if (box.scrollWidth <= box.clientWidth && box.scrollHeight <= box.clientHeight) return;
+    from = { x: e.clientX, y: e.clientY, left: box.scrollLeft, top: box.scrollTop };
+    box.setPointerCapture(e.pointerId);
+    box.classList.add("panning");
+  });
+  box.addEventListener("pointermove", (e) => {
+    if (!from) return;
+    box.scrollLeft = from.left - (e.clientX - from.x);
+    box.scrollTop = from.top - (e.clientY - from.y);
+  });
+  const end = () => {
+    from = null;
+    box.classList.remove("panning");
+  };
+  box.addEventListener("pointerup", end);
+  box.addEventListener("pointercancel", end);
 }
 
 $("run").addEventListener("click", run);
-$("fit").addEventListener("change", () => $("graph").classList.toggle("fit", $("fit").checked));
+$("stop").addEventListener("click", stop);
 $("check").addEventListener("click", check);
+$("present").addEventListener("click", () => present(!isPresenting()));
 $("prev").addEventListener("click", () => show(position - 1));
 $("next").addEventListener("click", () => show(position + 1));
+pannable($("graph"));
+window.addEventListener("resize", rescale);
 document.addEventListener("keydown", (event) => {
-  if (event.target === editor || event.target.tagName === "SELECT") return;
-  if (event.key === "ArrowLeft") show(position - 1);
-  else if (event.key === "ArrowRight") show(position + 1);
+  if (event.target === editor || event.target.tagName === "SELECT" || event.ctrlKey || event.altKey || event.metaKey) {
+    return;
+  }
+  if (event.key === "ArrowLeft" || event.key === "PageUp") show(position - 1);
+  else if (event.key === "ArrowRight" || event.key === "PageDown") show(position + 1);
+  else if (event.key === "p" || event.key === "P") present(!isPresenting());
+  else if (event.key === "Escape") present(false);
+  else return;
+  event.preventDefault();
 });
 $("example").addEventListener("change", () => {
   const example = examples.find((e) => e.id === $("example").value);
   if (!example) return;
   editor.value = example.code;
+  saveCode();
   run();
 });
 
-// ---- start: Pyodide, viz-js, the Python code and the examples, in parallel ----
+// ---- start: the examples and viz-js here, Pyodide in the worker (already loading) ----
 async function boot() {
-  const start = performance.now();
-  const pending = new Set(["Python (Pyodide)", "Graphviz (viz-js)", "autograd_core"]);
-  window.playgroundTimes = {}; // seconds from the start until each part was ready
-  const progress = (done) => {
-    pending.delete(done);
-    if (done) window.playgroundTimes[done] = (performance.now() - start) / 1000;
-    if (pending.size) setStatus(`Loading ${[...pending].join(", ")}… (about 15 MB the first time, then cached)`);
-  };
-  progress(null);
   const manifest = await (await fetch("manifest.json")).json();
   examples = manifest.examples;
   const yours = new Option("(your code)", "");
   yours.hidden = true;
   $("example").add(yours);
   for (const e of examples) $("example").add(new Option(e.title, e.id));
-  editor.value = codeFromHash() ?? examples[0].code;
+  const shared = codeFromHash();
+  editor.value = shared ?? examples[0].code;
   showExample();
+  present(new URLSearchParams(location.search).has("present"));
   $("versions").textContent =
     `Pyodide ${manifest.pyodide} · viz-js ${manifest.viz} · graphviz (Python) ${manifest.graphviz}`;
-
-  const [pyodide, vizReady, archive] = await Promise.all([
-    loadPyodide({ indexURL: new URL("pyodide/", location.href).href }).then((p) => (progress("Python (Pyodide)"), p)),
-    vizInstance().then((v) => (progress("Graphviz (viz-js)"), v)),
-    fetch("python.zip").then((r) => r.arrayBuffer()).then((b) => (progress("autograd_core"), b)),
-  ]);
-  viz = vizReady;
-  pyodide.unpackArchive(archive, "zip", { extractDir: APP_DIR });
-  pyodide.runPython(`import sys; sys.path.insert(0, ${JSON.stringify(APP_DIR)})`);
-  playground = pyodide.pyimport("playground");
-  const seconds = (performance.now() - start) / 1000;
-  window.playgroundLoadSeconds = seconds;
-  setStatus(`Ready: loaded in ${seconds.toFixed(1)} s.`, true);
-  $("run").disabled = $("check").disabled = false;
-  run();
+  viz = await vizInstance();
+  window.playgroundLoadSeconds = await python.firstLoad;
+  if (shared === null) run(); // the site's own example; code from a link waits for Run
+  else setStatus("Code from a link: read it, then press Run.", true);
 }
 
 boot().catch((e) => {
   setStatus("The playground could not start.");
-  showError(`${e}\n\nServe this folder over http (python3 -m http.server), not from file://.`);
+  showText("error", `${e}\n\nServe this folder over http (python3 -m http.server), not from file://.`);
 });

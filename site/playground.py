@@ -16,14 +16,16 @@ import inspect
 import io
 import json
 import linecache
+import re
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from autograd_core import BackpropStepper, Value, draw_graph, grad, gradcheck, numerical_grad
+from autograd_core import BackpropStepper, Graph, Value, draw_graph, grad, gradcheck, numerical_grad
 
 FILENAME = "<your code>"
 ATOL = RTOL = 1e-5  # gradcheck's defaults, used for the per-input table
+GRAPH_LABEL = re.compile(r"\t(?:\w+=\S+ )*label=<.*>(?: \w+=\S+)*\n?", re.DOTALL)  # the graph's own label line
 
 
 class PlaygroundError(Exception):
@@ -93,13 +95,23 @@ def find_root(namespace: dict[str, Any], last: Any) -> Value:
 
 
 def error_text(e: BaseException) -> str:
-    """The exception as Python prints it, from the first frame of the user's code on."""
+    """The exception as Python prints it, with only the frames of the user's code (not the engine's or the page's)."""
     if isinstance(e, (SyntaxError, PlaygroundError)):
         return "".join(traceback.format_exception_only(type(e), e))
-    tb = e.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename != FILENAME:
-        tb = tb.tb_next
-    return "".join(traceback.format_exception(type(e), e, tb))
+    frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == FILENAME]
+    lines = traceback.StackSummary.from_list(frames).format()  # "[Previous line repeated …]" for a deep recursion
+    head = ["Traceback (most recent call last):\n", *lines] if frames else []
+    return "".join([*head, *traceback.format_exception_only(type(e), e)])
+
+
+def without_caption(graph: Graph, caption: str) -> str:
+    """The DOT text of a step's frame without the caption under the graph: the page shows it above, in a
+    box of fixed height, so the drawing keeps its size from step to step (notes such as "not drawn" stay)."""
+    digraph = graph.digraph.copy()
+    body = digraph.body
+    if body and GRAPH_LABEL.fullmatch(body[-1]) and body[-1].count("<br/>") == caption.count("\n"):
+        body.pop()
+    return str(digraph.source)
 
 
 _stepper: BackpropStepper | None = None  # the last run's steps, drawn one at a time by frame(i)
@@ -133,7 +145,8 @@ def frame(i: int) -> str:
     """Step ``i`` (from 0) of the last run: JSON with its graph (DOT text) and its chain-rule caption."""
     if _stepper is None:
         raise RuntimeError("frame(i): run(code) first")
-    return json.dumps({"dot": _stepper.frame(i).source, "caption": _stepper.caption(i)})
+    caption = _stepper.caption(i)
+    return json.dumps({"dot": without_caption(_stepper.frame(i), caption), "caption": caption})
 
 
 def report(f: Callable[..., Value], xs: list[float]) -> str:
@@ -148,9 +161,10 @@ def report(f: Callable[..., Value], xs: list[float]) -> str:
         tol = ATOL + RTOL * max(abs(a), abs(n))
         mark = "ok" if abs(a - n) <= tol else "FAIL"
         lines.append(f"{'∂f/∂' + name:<10} {x:>10.6g} {a:>14.8g} {n:>14.8g} {abs(a - n):>10.2g} {tol:>10.2g}  {mark}")
-    lines.append(
-        f"tolerance = atol {ATOL} + rtol {RTOL} · max(|backprop|, |numerical|); numerical: central differences"
-    )
+    lines += [
+        f"tolerance = atol {ATOL} + rtol {RTOL} · max(|backprop|, |numerical|)",
+        "numerical: central differences",
+    ]
     for order in (1, 2):
         call = f"gradcheck(f, xs{', order=2' if order == 2 else ''})"
         try:

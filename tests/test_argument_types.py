@@ -30,6 +30,8 @@ CASES: list[tuple[str, Callable[[], object]]] = [
     (r"dot\(bias\).*str: 'b'", lambda: ac.dot([X], [X], "b")),  # type: ignore[arg-type]
     (r"vsum\(values\).*int: 5", lambda: ac.vsum(5)),  # type: ignore[arg-type]
     (r"vsum\(values\) item.*str: 'a'", lambda: ac.vsum(["a"])),  # type: ignore[list-item]
+    (r"vmax\(values\).*int: 5", lambda: ac.vmax(5)),  # type: ignore[arg-type]
+    (r"vmax\(values\) item.*str: 'a'", lambda: ac.vmax(["a"])),  # type: ignore[list-item]
     (r"linear\(weights\).*int: 5", lambda: ac.linear(5, [X])),  # type: ignore[arg-type]
     (r"linear weight.*float: 1.0", lambda: ac.linear([[1.0]], [X])),  # type: ignore[list-item]
     (r"gradients\(output\).*float: 1.0", lambda: ac.gradients(1.0, [X])),  # type: ignore[arg-type]

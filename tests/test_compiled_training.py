@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import math
 import random
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -224,11 +223,9 @@ def test_compiled_training_uses_sgd_on_arrays(monkeypatch: pytest.MonkeyPatch) -
     assert len(calls) == 1
 
 
-def test_the_readmes_describe_example_prints_what_its_comment_says(capsys: pytest.CaptureFixture[str]) -> None:
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### Compiled training") :]
-    block = section[section.index("```python\n") + 10 : section.index("```\n", section.index("```python\n") + 10)]
-    claimed = block[block.index("step.describe()") :].splitlines()[1:]
-    exec(compile(block, "README.md", "exec"), {})
-    printed = capsys.readouterr().out.splitlines()
-    assert [f"# {line}" for line in printed[-len(claimed) :]] == claimed
+def test_an_optimiser_without_an_array_twin_is_refused() -> None:
+    from nn import Adam
+
+    model = MLP(2, [4, 1], seed=0)
+    with pytest.raises(ValueError, match=r"supports the SGD optimiser; got Adam: use compile=False"):
+        fit(model, X_MOONS, Y_MOONS, hinge_loss, Adam(model.parameters()), 1, progress=False, compile=True)

@@ -1,107 +1,18 @@
-"""Each op of ``Value``: its value and local derivatives against the hand formula and
-against central differences (also near the edges of its domain); constants and the
-``.op`` text; custom ops; type errors; read-only attributes; NumPy scalars."""
+"""``Value``: derivative conventions at kinks and edges, constants and the ``.op`` text, custom
+ops, type errors, read-only attributes, NumPy scalars. (Every op's rules: tests/test_op_registry.py.)"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 
-from autograd_core import Value, dot, numerical_grad, vsum
+from autograd_core import Value, dot, vsum
 
-
-@dataclass(frozen=True)
-class OpCase:
-    """An op applied to fresh leaves, with its value and ∂out/∂leafᵢ written by hand."""
-
-    fn: Callable[..., Value]
-    value: Callable[..., float]
-    local_grads: Callable[..., tuple[float, ...]]
-    points: tuple[tuple[float, ...], ...]
-
-
-def sigmoid(x: float) -> float:
-    return 1 / (1 + math.exp(-x))
-
-
-CASES = {
-    # unary ops; the points go near each domain's edge
-    "exp": OpCase(Value.exp, math.exp, lambda x: (math.exp(x),), ((-30.0,), (0.0,), (1.5,), (709.0,))),
-    "log": OpCase(Value.log, math.log, lambda x: (1 / x,), ((1e-8,), (0.5,), (1.0,), (1e4,))),
-    "sqrt": OpCase(Value.sqrt, math.sqrt, lambda x: (0.5 / math.sqrt(x),), ((1e-10,), (0.25,), (2.0,), (1e4,))),
-    "tanh": OpCase(Value.tanh, math.tanh, lambda x: (1 / math.cosh(x) ** 2,), ((-20.0,), (-0.5,), (0.0,), (3.0,))),
-    "sigmoid": OpCase(
-        Value.sigmoid, sigmoid, lambda x: (sigmoid(x) * sigmoid(-x),), ((-30.0,), (-1.0,), (0.0,), (2.5,), (30.0,))
-    ),
-    "softplus": OpCase(
-        Value.softplus, lambda x: math.log1p(math.exp(x)), lambda x: (sigmoid(x),), ((-30.0,), (0.0,), (2.0,), (30.0,))
-    ),
-    "relu": OpCase(Value.relu, lambda x: max(x, 0.0), lambda x: (float(x > 0),), ((-2.0,), (1e-6,), (0.5,))),
-    "leaky_relu": OpCase(
-        Value.leaky_relu, lambda x: x if x > 0 else 0.01 * x, lambda x: (1.0 if x > 0 else 0.01,), ((-2.0,), (3.0,))
-    ),
-    "leaky_relu(0.2)": OpCase(
-        lambda v: v.leaky_relu(0.2), lambda x: x if x > 0 else 0.2 * x, lambda x: (1.0 if x > 0 else 0.2,), ((-2.0,),)
-    ),
-    "abs": OpCase(abs, abs, lambda x: (math.copysign(1.0, x),), ((-2.0,), (1e-6,), (3.0,))),
-    "neg": OpCase(lambda v: -v, lambda x: -x, lambda x: (-1.0,), ((-2.0,), (3.0,))),
-    # one Value and a constant, on either side
-    "x+c": OpCase(lambda v: v + 2.5, lambda x: x + 2.5, lambda x: (1.0,), ((-1.0,),)),
-    "c+x": OpCase(lambda v: 2.5 + v, lambda x: 2.5 + x, lambda x: (1.0,), ((-1.0,),)),
-    "x-c": OpCase(lambda v: v - 2.5, lambda x: x - 2.5, lambda x: (1.0,), ((-1.0,),)),
-    "c-x": OpCase(lambda v: 2.5 - v, lambda x: 2.5 - x, lambda x: (-1.0,), ((-1.0,),)),
-    "x*c": OpCase(lambda v: v * -3, lambda x: x * -3, lambda x: (-3.0,), ((1.5,),)),
-    "c*x": OpCase(lambda v: -3 * v, lambda x: -3 * x, lambda x: (-3.0,), ((1.5,),)),
-    "x/c": OpCase(lambda v: v / 4, lambda x: x / 4, lambda x: (0.25,), ((1.5,),)),
-    "c/x": OpCase(lambda v: 2 / v, lambda x: 2 / x, lambda x: (-2 / x**2,), ((1e-4,), (-3.0,))),
-    "x**2": OpCase(lambda v: v**2, lambda x: x**2, lambda x: (2 * x,), ((-1.5,), (0.0,), (3.0,))),
-    "x**3": OpCase(lambda v: v**3, lambda x: x**3, lambda x: (3 * x**2,), ((-1.5,), (2.0,))),
-    "x**0.5": OpCase(lambda v: v**0.5, math.sqrt, lambda x: (0.5 / math.sqrt(x),), ((1e-8,), (4.0,))),
-    "x**-1": OpCase(lambda v: v**-1, lambda x: 1 / x, lambda x: (-1 / x**2,), ((-1e-3,), (2.0,))),
-    "x**0": OpCase(lambda v: v**0, lambda x: 1.0, lambda x: (0.0,), ((-2.0,), (3.0,))),
-    "2**x": OpCase(lambda v: 2**v, lambda x: 2**x, lambda x: (2**x * math.log(2),), ((-3.0,), (0.5,))),
-    "0.5**x": OpCase(lambda v: 0.5**v, lambda x: 0.5**x, lambda x: (0.5**x * math.log(0.5),), ((2.0,),)),
-    # two Values
-    "a+b": OpCase(lambda a, b: a + b, lambda x, y: x + y, lambda x, y: (1.0, 1.0), ((1.5, -2.0),)),
-    "a-b": OpCase(lambda a, b: a - b, lambda x, y: x - y, lambda x, y: (1.0, -1.0), ((1.5, -2.0),)),
-    "a*b": OpCase(lambda a, b: a * b, lambda x, y: x * y, lambda x, y: (y, x), ((1.5, -2.0),)),
-    "a/b": OpCase(lambda a, b: a / b, lambda x, y: x / y, lambda x, y: (1 / y, -x / y**2), ((1.5, -2.0), (3.0, 1e-4))),
-    "a**b": OpCase(
-        lambda a, b: a**b,
-        lambda x, y: x**y,
-        lambda x, y: (y * x ** (y - 1), x**y * math.log(x)),
-        ((1.5, -2.0), (1e-3, 2.5), (4.0, 0.5)),
-    ),
-    # n-ary: one node
-    "vsum": OpCase(lambda *vs: vsum(vs), lambda *xs: sum(xs), lambda *xs: (1.0,) * len(xs), ((1.0, -2.0, 0.5),)),
-    "dot": OpCase(
-        lambda w1, w2, x1, x2, b: dot([w1, w2], [x1, x2], b),
-        lambda w1, w2, x1, x2, b: w1 * x1 + w2 * x2 + b,
-        lambda w1, w2, x1, x2, b: (x1, x2, w1, w2, 1.0),
-        ((0.5, 0.5, 5.0, 3.0, 1.0), (-1.0, 2.0, 0.25, -4.0, 0.0)),
-    ),
-}
-CASE_POINTS = [pytest.param(case, point, id=f"{name}{point}") for name, case in CASES.items() for point in case.points]
-
-
-@pytest.mark.parametrize(("case", "point"), CASE_POINTS)
-def test_value_and_local_grads_match_the_hand_formula(case: OpCase, point: tuple[float, ...]) -> None:
-    leaves = [Value(x) for x in point]
-    out = case.fn(*leaves)
-    assert out.data == pytest.approx(case.value(*point), rel=1e-12, abs=1e-15)
-    assert all(p is leaf for p, leaf in zip(out.parents, leaves, strict=True))
-    assert out.local_grads == pytest.approx(case.local_grads(*point), rel=1e-12, abs=1e-15)
-
-
-@pytest.mark.parametrize(("case", "point"), CASE_POINTS)
-def test_local_grads_match_central_differences(case: OpCase, point: tuple[float, ...]) -> None:
-    # smaller steps near a domain edge at 0; the step is eps·max(1, |x|), so divide large |x| out
-    eps = 1e-4 * min([1.0, *(abs(x) for x in point if x)]) / max([1.0, *(abs(x) for x in point)])
-    assert numerical_grad(case.fn, point, eps=eps) == pytest.approx(case.local_grads(*point), rel=1e-6, abs=1e-10)
+# Each op's value, float rule, Value rule, array rule and display are checked for every op
+# registered in the engine by tests/test_op_registry.py; here: conventions, constants, structure.
 
 
 @pytest.mark.parametrize(
@@ -138,35 +49,9 @@ X, Y = Value(3.0, "x"), Value(-2.0, "y")
 @pytest.mark.parametrize(
     ("out", "op", "parents"),
     [
-        (X + 2, "+2", (X,)),
-        (2 + X, "+2", (X,)),
-        (X + 2.5, "+2.5", (X,)),
-        (X - 1, "-1", (X,)),
-        (1 - X, "1-", (X,)),
-        (X * 2, "*2", (X,)),
-        (2 * X, "*2", (X,)),
+        (X + 2, "+2", (X,)),  # an int constant shows as an int
         (X * -1.5, "*-1.5", (X,)),
-        (X / 4, "/4", (X,)),
-        (4 / X, "4/", (X,)),
-        (X**2, "**2", (X,)),
-        (X**0.5, "**0.5", (X,)),
-        (2**X, "2**", (X,)),
-        (X + Y, "+", (X, Y)),
-        (X - Y, "-", (X, Y)),
-        (X * Y, "*", (X, Y)),
-        (X / Y, "/", (X, Y)),
-        (X**Y, "**", (X, Y)),
         (X + X, "+", (X, X)),  # duplicates kept
-        (-X, "neg", (X,)),
-        (abs(X), "abs", (X,)),
-        (X.exp(), "exp", (X,)),
-        (X.log(), "log", (X,)),
-        (X.sqrt(), "sqrt", (X,)),
-        (X.tanh(), "tanh", (X,)),
-        (X.sigmoid(), "σ", (X,)),
-        (X.relu(), "ReLU", (X,)),
-        (X.leaky_relu(), "LeakyReLU", (X,)),
-        (X.softplus(), "softplus", (X,)),
         (vsum([X, Y, X]), "Σ", (X, Y, X)),
         (vsum([X, 1.0, Y]), "Σ", (X, Y)),
         (dot([X, Y], [Y, X], X), "dot", (X, Y, Y, X, X)),

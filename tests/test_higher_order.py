@@ -15,7 +15,6 @@ from autograd_core import (
     GradcheckError,
     Op,
     Value,
-    dot,
     draw_graph,
     enable_grad,
     grad,
@@ -28,40 +27,15 @@ from autograd_core import (
     value_and_grad,
     vsum,
 )
+from autograd_core.engine import OP_EXAMPLES
 from autograd_core.testing import build, input_values, programs
 
-# ------------------------------------------------------------- every op, every part
-# One application per public Value method and operator. Adding a method to Value without
-# adding it here fails test_the_table_covers_every_public_op.
-OPS: dict[str, tuple[Callable[..., Value], tuple[float, ...]]] = {
-    "__add__": (lambda a, b: a + b, (1.5, -2.0)),
-    "__radd__": (lambda a: 2.0 + a, (1.5,)),
-    "__sub__": (lambda a, b: a - b, (1.5, -2.0)),
-    "__rsub__": (lambda a: 2.0 - a, (1.5,)),
-    "__mul__": (lambda a, b: a * b, (1.5, -2.0)),
-    "__rmul__": (lambda a: 3.0 * a, (1.5,)),
-    "__truediv__": (lambda a, b: a / b, (1.5, -2.0)),
-    "__rtruediv__": (lambda a: 2.0 / a, (1.5,)),
-    "__pow__": (lambda a, b: a**b, (1.5, -2.0)),
-    "__rpow__": (lambda a: 2.0**a, (0.7,)),
-    "__neg__": (lambda a: -a, (1.5,)),
-    "__abs__": (lambda a: abs(a), (-1.5,)),
-    "exp": (Value.exp, (0.7,)),
-    "log": (Value.log, (0.7,)),
-    "sqrt": (Value.sqrt, (0.7,)),
-    "tanh": (Value.tanh, (0.7,)),
-    "sigmoid": (Value.sigmoid, (0.7,)),
-    "relu": (Value.relu, (0.7,)),
-    "leaky_relu": (Value.leaky_relu, (-0.7,)),
-    "softplus": (Value.softplus, (0.7,)),
-    "x**c": (lambda a: a**3, (0.7,)),
-    "x*c": (lambda a: a * 3.0, (0.7,)),
-    "x/c": (lambda a: a / 3.0, (0.7,)),
-    "x-c": (lambda a: a - 3.0, (0.7,)),
-    "vsum": (lambda a, b, c: vsum([a, b, c, 2.0]), (0.7, -1.0, 2.0)),
-    "dot": (lambda w1, w2, x1, x2, b: dot([w1, w2], [x1, x2], b), (0.5, -0.5, 5.0, 3.0, 1.0)),
-    "dot with data": (lambda w1, w2, b: dot([w1, w2], [5.0, 3.0], b), (0.5, -0.5, 1.0)),
-    "dot mixed": (lambda w1, w2, x2: dot([w1, w2], [5.0, x2], 1.0), (0.5, -0.5, 3.0)),
+# ------------------------------------------------------------- every loss, every part
+# The engine's ops are checked from their registry by tests/test_op_registry.py. nn's losses are
+# not registered yet (nn would register them next to their definitions with
+# ``autograd_core.engine.register(Example(...))``); until then they are listed here, and a loss
+# that gets registered leaves this table by itself.
+_LOSS_TABLE: dict[str, tuple[Callable[..., Value], tuple[float, ...]]] = {
     "mse_loss": (lambda a, b: nn.mse_loss([a, b], [1.0, 0.0]), (0.3, 0.8)),
     "quadratic_cost": (lambda a, b: nn.quadratic_cost([[a, b]], [[1.0, 0.0]]), (0.3, 0.8)),
     "binary_cross_entropy": (lambda a, b: nn.binary_cross_entropy([a, b], [1.0, 0.0]), (0.3, 0.8)),
@@ -76,22 +50,20 @@ OPS: dict[str, tuple[Callable[..., Value], tuple[float, ...]]] = {
     "l1_penalty": (lambda a, b: nn.l1_penalty([a, b]), (0.3, -0.8)),
     "l2_penalty": (lambda a, b: nn.l2_penalty([a, b]), (0.3, -0.8)),
 }
-NOT_OPS = {"backward", "zero_grad"}
+_REGISTERED = {example.covers for example in OP_EXAMPLES.values()}
+LOSSES = {name: case for name, case in _LOSS_TABLE.items() if getattr(nn, name) not in _REGISTERED}
 
 
-def test_the_table_covers_every_public_op() -> None:
-    public = {n for n in dir(Value) if not n.startswith("_") and callable(getattr(Value, n))} - NOT_OPS
-    operators = {"__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__"}
-    operators |= {"__rtruediv__", "__pow__", "__rpow__", "__neg__", "__abs__"}
+def test_the_table_covers_every_loss_that_is_not_registered() -> None:
     losses = {n for n in nn.__all__ if n.endswith(("_loss", "_cost", "entropy", "softmax", "_penalty"))}
     losses |= {n for n in nn.__all__ if n.startswith("binary_cross_entropy")}
-    missing = (public | operators | losses | {"vsum", "dot"}) - set(OPS)
-    assert not missing, f"ops without a test of their parts: {sorted(missing)}"
+    missing = {n for n in losses if getattr(nn, n) not in _REGISTERED} - set(LOSSES)
+    assert not missing, f"losses neither registered nor in the table: {sorted(missing)}"
 
 
-@pytest.mark.parametrize("name", sorted(OPS))
-def test_each_op_has_a_name_float_derivatives_and_the_same_derivatives_as_values(name: str) -> None:
-    f, point = OPS[name]
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_each_loss_has_a_name_float_derivatives_and_the_same_derivatives_as_values(name: str) -> None:
+    f, point = LOSSES[name]
     xs = [Value(x) for x in point]
     out = f(*xs)
     assert out.op, f"{name}: no display name"
@@ -105,9 +77,9 @@ def test_each_op_has_a_name_float_derivatives_and_the_same_derivatives_as_values
         assert g.data == pytest.approx(by_parent[id(p)], rel=1e-12, abs=1e-15), name
 
 
-@pytest.mark.parametrize("name", sorted(OPS))
-def test_each_op_is_twice_differentiable_against_central_differences(name: str) -> None:
-    f, point = OPS[name]
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_each_loss_is_twice_differentiable_against_central_differences(name: str) -> None:
+    f, point = LOSSES[name]
     assert gradcheck(f, list(point), order=2, atol=1e-4, rtol=1e-4)
 
 

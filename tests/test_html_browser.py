@@ -91,18 +91,18 @@ def test_the_page_steps_with_buttons_and_arrow_keys_offline(page_file) -> None:
                 return {names[k]: f"grad {fmt_number(g)}" for k, g in enumerate(stepper.grads_at(i))}
 
             names = [step.name for step in stepper.steps]
-            assert names[:3] == ["L", "v6", "v5"] and len(set(names)) == len(names)
+            assert names[:3] == ["L", "v3", "v2"] and len(set(names)) == len(names)
             first = state()
             assert first == (stepper.caption(0), "L", f"1 of {len(stepper)}")
             assert shown_grads() == expected_grads(0)
             page.click("#next")
             second = state()
-            assert second == (stepper.caption(1), "v6", f"2 of {len(stepper)}")
+            assert second == (stepper.caption(1), "v3", f"2 of {len(stepper)}")
             assert shown_grads() == expected_grads(1)
             page.keyboard.press("ArrowRight")
             third = state()
-            assert third == (stepper.caption(2), "v5", f"3 of {len(stepper)}")
-            assert "z.grad += ∂v5/∂z · v5.grad" in third[0]
+            assert third == (stepper.caption(2), "v2", f"3 of {len(stepper)}")
+            assert "z.grad += ∂v2/∂z · v2.grad" in third[0]
             page.keyboard.press("ArrowLeft")
             assert state() == second
             page.click("#prev")
@@ -136,12 +136,14 @@ def test_a_wide_graph_fits_a_notebook_page_as_img_and_inline(tmp_path) -> None:
         ]
     svg = draw_graph(h[0])._repr_mimebundle_()["image/svg+xml"]
     small = draw_graph(x[0] * 2)._repr_mimebundle_()["image/svg+xml"]
+    scaled = draw_graph(x[0] * 2, scale=0.6)._repr_mimebundle_()["image/svg+xml"]
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
     small_uri = "data:image/svg+xml;base64," + base64.b64encode(small.encode()).decode()
     page_path = tmp_path / "notebook.html"
     page_path.write_text(
         f'<html><body style="margin:0"><div style="width:1158px"><img id="img" src="{uri}"><div id="inline">{svg}'
-        f'</div><div id="small">{small}</div><img id="small-img" src="{small_uri}"></div></body></html>'
+        f'</div><div id="small">{small}</div><img id="small-img" src="{small_uri}"><div id="scaled">{scaled}</div>'
+        "</div></body></html>"
     )
     view_box = [float(n) for n in re.search(r'viewBox="([^"]+)"', svg).group(1).split()]
     with sync_playwright() as p:
@@ -159,5 +161,10 @@ def test_a_wide_graph_fits_a_notebook_page_as_img_and_inline(tmp_path) -> None:
             small_width = float(re.search(r'width="([\d.]+)pt"', small).group(1))
             for selector in ("#small svg", "#small-img"):  # a small graph keeps its own size
                 assert page.locator(selector).bounding_box()["width"] == pytest.approx(small_width * 4 / 3, abs=1)
+            scaled_box = page.locator("#scaled svg").bounding_box()  # scale=0.6: 60 % of dot's size, same shape
+            assert scaled_box["width"] == pytest.approx(0.6 * small_width * 4 / 3, abs=1)
+            assert scaled_box["height"] / scaled_box["width"] == pytest.approx(
+                page.locator("#small svg").bounding_box()["height"] / (small_width * 4 / 3), rel=0.02
+            )
         finally:
             browser.close()

@@ -138,6 +138,17 @@ def test_wrong_input_length_names_both_lengths() -> None:
         Layer(2, 4)([1.0])
 
 
+@pytest.mark.parametrize("n", [4, 2])  # 2: as many examples as inputs, where the lengths alone agree
+def test_a_whole_batch_passed_as_one_example_is_called_a_batch(n: int) -> None:
+    X = [[0.0, 1.0]] * n
+    for model in (MLP(2, [4, 1], seed=0), Layer(2, 3), Neuron(2)):
+        with pytest.raises(
+            ValueError, match=rf"got a list of {n} lists: that looks like a batch; use model.batch\(X\)"
+        ):
+            model(X)
+        assert len(model.batch(X)) == n  # what the message suggests works
+
+
 def test_bad_sizes_are_rejected() -> None:
     with pytest.raises(ValueError, match="non-empty list"):
         MLP(2, [])
@@ -232,3 +243,19 @@ def test_modules_lists_the_module_and_everything_inside_it() -> None:
     model = MLP(2, [3, 1], seed=0, dropout=0.5)
     kinds = [type(m) for m in model.modules()]
     assert kinds[0] is MLP and kinds.count(Layer) == 2 and kinds.count(Neuron) == 4 and kinds.count(Dropout) == 1
+
+
+def test_linear_still_names_a_bad_weight_or_bias_and_accepts_value_subclasses() -> None:
+    """linear checks its parameters with one set of classes per call (the per-example fast path);
+    anything but Values still gets the named error, and a subclass of Value still counts."""
+    from autograd_core import linear
+
+    class MyValue(Value):
+        pass
+
+    with pytest.raises(TypeError, match=r"linear bias must be a Value, got float: 0.5"):
+        linear([[Value(1.0)]], [0.5])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match=r"linear weight must be a Value, got NoneType"):
+        linear([[Value(1.0), None]], [Value(0.0)])  # type: ignore[list-item]
+    (z,) = linear([[MyValue(2.0), Value(3.0)]], [MyValue(1.0)])([1.0, 1.0])
+    assert z.data == 6.0

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import pytest
 
 from autograd_core import Value
-from nn import MLP, binary_cross_entropy, cross_entropy, l1_penalty, l2_penalty, softmax
+from nn import (
+    MLP,
+    SGD,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    fit,
+    l1_penalty,
+    l2_penalty,
+    softmax,
+)
 
 
 def test_binary_cross_entropy_refuses_predictions_outside_0_1_and_suggests_logits() -> None:
@@ -18,9 +31,22 @@ def test_binary_cross_entropy_refuses_predictions_outside_0_1_and_suggests_logit
         binary_cross_entropy(scores, [1, 0, 1])
 
 
-def test_binary_cross_entropy_refuses_targets_outside_0_1() -> None:
-    with pytest.raises(ValueError, match=r"target 0 is 2.0"):
-        binary_cross_entropy(Value(0.5), 2.0)
+@pytest.mark.parametrize("loss", [binary_cross_entropy, binary_cross_entropy_with_logits])
+@pytest.mark.parametrize("bad", [3, -1.0, 1.0000001, math.nan])
+def test_both_bces_refuse_targets_outside_0_1(loss: Callable[..., Value], bad: float) -> None:
+    with pytest.raises(ValueError, match=rf"{loss.__name__}: target 1 is {float(bad)!r}; targets are probabilities"):
+        loss([Value(0.5), Value(0.5)], [1.0, bad])
+    assert loss([Value(0.5), Value(0.5)], [0, 1]).data > 0  # labels 0 and 1 are fine
+
+
+@pytest.mark.parametrize("loss", [binary_cross_entropy, binary_cross_entropy_with_logits])
+def test_both_bces_refuse_targets_outside_0_1_when_compiled(loss: Callable[..., Value]) -> None:
+    pytest.importorskip("numpy")
+    model = MLP(2, [3, 1], output_activation="sigmoid", seed=0)
+    X, y = [[0.0, 1.0], [1.0, 0.0]], [1.0, 3.0]
+    for compile in (False, True):
+        with pytest.raises(ValueError, match=rf"{loss.__name__}: target 1 is 3.0"):
+            fit(model, X, y, loss, SGD(model.parameters(), lr=0.1), 1, compile=compile, progress=False)
 
 
 def test_cross_entropy_with_a_float_target_says_an_index_is_expected() -> None:

@@ -1,16 +1,26 @@
-"""Fuzzing the model loader: any JSON document gives a correct model or ModelFileError, nothing else."""
+"""Fuzzing the model loader: any file, or anything at the path, gives a correct model or ModelFileError.
+
+Each example saves a random model into ``tmp_path`` and loads it back unchanged, mutated,
+truncated, given oversized numbers or missing a key; or it points the loader at something
+that is not a model file at all: a folder, a FIFO with no writer, a symlink to
+``/dev/zero`` or ``/dev/null``, an empty file, a file of random bytes. A POSIX timer turns
+a hang into a failure, so "keeps running" is checked, not hoped for.
+"""
 
 from __future__ import annotations
 
-import atexit
 import json
 import math
+import os
 import random
-import shutil
-import tempfile
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,6 +33,7 @@ json_values = st.recursive(
 )
 sizes = st.integers(1, 3)
 activations = st.sampled_from(["linear", "relu", "tanh", "sigmoid"])
+SPECIAL = ["folder", "empty", "random bytes"] + ([] if sys.platform == "win32" else ["fifo", "/dev/zero", "/dev/null"])
 
 
 @st.composite
@@ -54,47 +65,94 @@ def paths(doc: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-FOLDER = Path(tempfile.mkdtemp(prefix="nn_fuzz_"))  # one folder for the whole run (removed at exit)
-atexit.register(shutil.rmtree, FOLDER, ignore_errors=True)
-
-
-@st.composite
-def documents(draw: st.DrawFn) -> tuple[str, dict[str, Any] | None]:
-    """(file text, the document if it is unchanged from a real save)."""
-    draw(modules()).save(FOLDER / "saved.json")
-    text = (FOLDER / "saved.json").read_text()
-    doc = json.loads(text)
-    how = draw(st.sampled_from(["valid", "mutated", "truncated", "oversized", "deleted"]))
+def damaged(data: st.DataObject, text: str) -> tuple[str, bool]:
+    """(the saved text, changed in one drawn way; whether it is still the file save wrote)."""
+    how = data.draw(st.sampled_from(["valid", "mutated", "truncated", "oversized", "deleted"]))
     if how == "valid":
-        return text, doc
+        return text, True
     if how == "truncated":
-        return text[: draw(st.integers(0, len(text) - 1))], None
-    where = draw(st.sampled_from(paths(doc)[1:]))
+        return text[: data.draw(st.integers(0, len(text) - 1))], False
+    doc = json.loads(text)
+    where = data.draw(st.sampled_from(paths(doc)[1:]))
     parent = doc
     for key in where[:-1]:
         parent = parent[key]
     if how == "deleted":
         del parent[where[-1]]
     elif how == "oversized":
-        parent[where[-1]] = draw(st.sampled_from([10**6, 10**12, 10**400, [10**5] * 3]))
+        parent[where[-1]] = data.draw(st.sampled_from([10**6, 10**12, 10**400, [10**5] * 3]))
     else:
-        parent[where[-1]] = draw(json_values)
-    return json.dumps(doc), None
+        parent[where[-1]] = data.draw(json_values)
+    return json.dumps(doc), False
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(documents())
-def test_the_loader_returns_a_correct_model_or_raises_model_file_error(case: tuple[str, dict[str, Any] | None]) -> None:
-    text, original = case
-    path = FOLDER / "fuzzed.json"
-    path.write_text(text)
+def special(kind: str, folder: Path, data: st.DataObject) -> Path:
+    """A path to something that is not a model file (made once per test)."""
+    path = folder / kind.replace("/", "_").replace(" ", "_")
+    if kind == "random bytes":
+        path.write_bytes(data.draw(st.binary(max_size=200)))
+    elif path.exists() or path.is_symlink():
+        return path
+    elif kind == "folder":
+        path.mkdir()
+    elif kind == "empty":
+        path.touch()
+    elif kind == "fifo":
+        os.mkfifo(path)  # no writer: a blocking open would wait forever
+    else:
+        path.symlink_to(kind)
+    return path
+
+
+@contextmanager
+def at_most(seconds: float) -> Iterator[None]:
+    """Raise TimeoutError in the block after ``seconds`` (POSIX; elsewhere no limit)."""
+    if not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def timeout(signum: int, frame: object) -> None:
+        raise TimeoutError(f"the loader did not return within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, timeout)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        model = Module.load(path)
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(st.data())
+def test_the_loader_returns_a_correct_model_or_raises_model_file_error(tmp_path: Path, data: st.DataObject) -> None:
+    kind = data.draw(st.sampled_from(["saved model"] * 3 + SPECIAL))
+    original = None
+    if kind == "saved model":
+        model = data.draw(modules())
+        path = tmp_path / "model.json"
+        model.save(path)
+        text, unchanged = damaged(data, path.read_text())
+        path.write_text(text)
+        original = json.loads(text) if unchanged else None
+    else:
+        path = special(kind, tmp_path, data)
+    try:
+        with at_most(10.0):
+            loaded = Module.load(path)
     except ModelFileError:
         assert original is None, "a file written by save must load"
         return
-    doc = json.loads(text)
-    assert model.state_dict() == {k: float(v) for k, v in doc["state"].items()}
-    assert all(math.isfinite(x) for x in model.state_dict().values())
+    assert kind == "saved model", f"{kind} loaded as a model"
+    doc = json.loads(path.read_text())
+    assert loaded.state_dict() == {k: float(v) for k, v in doc["state"].items()}
+    assert all(math.isfinite(x) for x in loaded.state_dict().values())
     if original is not None:
-        assert type(model).__name__ == original["class"] and model.config() == original["config"]
+        assert type(loaded).__name__ == original["class"] and loaded.config() == original["config"]
+
+
+def test_a_missing_path_raises_the_usual_file_not_found_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):  # a wrong path, not a bad file: what open() raises
+        Module.load(tmp_path / "missing.json")

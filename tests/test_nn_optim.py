@@ -27,6 +27,24 @@ def test_momentum_and_weight_decay_follow_torch_step_by_step() -> None:
         assert p.data == pytest.approx(expected_p, rel=1e-15)
 
 
+@pytest.mark.parametrize(("mu", "wd"), [(0.0, 0.5), (0.9, 0.5), (0.0, 0.0), (0.9, 0.0)])
+def test_every_combination_of_momentum_and_weight_decay_follows_torch(mu: float, wd: float) -> None:
+    """Weight decay applies with momentum 0 too (a branch that skips it there once survived the suite)."""
+    p, q = Value(2.0), Value(-1.0)
+    opt = SGD([{"params": [p]}, {"params": [q], "lr": 0.05}], lr=0.1, momentum=mu, weight_decay=wd)
+    expected, bufs = {"p": 2.0, "q": -1.0}, {"p": None, "q": None}
+    for g in [1.0, -0.5, 0.25]:
+        for name, v, lr in (("p", p, 0.1), ("q", q, 0.05)):
+            d = g + wd * expected[name]
+            bufs[name] = d if mu == 0.0 or bufs[name] is None else mu * bufs[name] + d  # type: ignore[operator]
+            expected[name] -= lr * bufs[name]  # type: ignore[operator]
+            v.grad = g
+        opt.step()
+        assert (p.data, q.data) == pytest.approx((expected["p"], expected["q"]), rel=1e-15)
+    if (mu, wd) == (0.0, 0.5):
+        assert p.data == pytest.approx(1.647)  # 2 − 0.1·(1 + 0.5·2) = 1.8; − 0.1·(−0.5 + 0.9) = 1.76; − 0.1·1.13
+
+
 def test_first_two_steps_by_hand() -> None:
     p = Value(1.0)
     opt = SGD([p], lr=0.1, momentum=0.9, weight_decay=0.01)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import random
+import sys
 from pathlib import Path
 
 import pytest
 
 import nn
+import nn.serialization
+from autograd_core import Value
 from nn import MLP, Dropout, Layer, ModelFileError, Module, Neuron, Sequential
 
 
@@ -211,3 +214,139 @@ def test_each_class_declares_exactly_the_keys_its_config_writes() -> None:
     for module in [MLP(2, [3, 1], dropout=0.1), Layer(2, 3), Neuron(2), Dropout(0.2), Sequential(Layer(2, 1))]:
         assert tuple(module.config()) == type(module).config_keys
         assert type(module).parameters_in(module.config()) == module.num_parameters()
+
+
+class Scale(Module):
+    """A user module without parameters_in: y = s·x elementwise, one parameter s."""
+
+    def __init__(self, s: float = 2.0) -> None:
+        self.s = Value(s)
+
+    def __call__(self, x: list[Value]) -> list[Value]:
+        return [self.s * xi for xi in x]
+
+    def config(self) -> dict[str, object]:
+        return {}
+
+
+class Wide(Module):
+    """A user module that cannot count its parameters before it is built: n of them."""
+
+    built = 0
+
+    def __init__(self, n: int) -> None:
+        Wide.built += 1
+        self.n = n
+        self.w = [Value(0.0) for _ in range(n)]
+
+    def config(self) -> dict[str, object]:
+        return {"n": self.n}
+
+
+def test_a_sequential_of_user_modules_saves_their_qualified_names_and_loads_back(tmp_path: Path) -> None:
+    class Layer(nn.Layer):  # a user's own layer under nn's name, with its own __call__
+        def __call__(self, x: list[Value]) -> list[Value]:  # type: ignore[override]
+            return [100.0 * a for a in super().__call__(x)]
+
+    model = Sequential(Layer(2, 2, "tanh", rng=random.Random(0)), Scale(3.0), nn.Layer(2, 1, "linear"))
+    out = model([0.5, -1.0])[0].data
+    model.save(tmp_path / "seq.json")
+    names = [spec["class"] for spec in json.loads((tmp_path / "seq.json").read_text())["config"]["layers"]]
+    assert names == [f"{__name__}.{Layer.__qualname__}", f"{__name__}.Scale", "Layer"]
+    loaded = Sequential.load(tmp_path / "seq.json")
+    assert [type(m) for m in loaded.layers] == [Layer, Scale, nn.Layer]
+    assert loaded([0.5, -1.0])[0].data == out  # 100× the nn.Layer's output, as before saving
+
+
+def test_a_class_name_that_would_load_another_class_is_refused_at_save(tmp_path: Path) -> None:
+    def define() -> type[Module]:
+        class Twice(Scale):  # the same qualified name each time, like a notebook cell run twice
+            pass
+
+        return Twice
+
+    old = define()
+    model = Sequential(old())
+    define()
+    with pytest.raises(ValueError, match=r"holds a .*Twice saved as .*, but load builds another class"):
+        model.save(tmp_path / "m.json")
+    assert not (tmp_path / "m.json").exists()
+
+
+def test_a_module_that_cannot_count_does_not_lift_the_size_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_building(*args: object, **kwargs: object) -> None:
+        raise AssertionError("load built a module before checking the size")
+
+    monkeypatch.setattr(Layer, "__init__", no_building)
+    monkeypatch.setattr(Scale, "__init__", no_building)
+    scale = {"class": f"{__name__}.Scale", "config": {}}
+    big = {"class": "Layer", "config": {"nin": 100_000, "nout": 20, "activation": "relu"}}
+    path = write_doc(tmp_path / "m.json", "Sequential", {"layers": [scale, big]}, {"s": 1.0})
+    assert path.stat().st_size < 300
+    with pytest.raises(ModelFileError, match="describes at least 2,000,020 parameters but the file holds 1"):
+        Module.load(path)
+    big["config"].update(nin=10**6, nout=10**6)
+    write_doc(path, "Sequential", {"layers": [scale, big]}, {f"w{i}": 0.0 for i in range(3)})
+    with pytest.raises(ModelFileError, match=r"at least 1,000,001,000,000 parameters, more than load builds"):
+        Module.load(path)
+
+
+def test_each_built_module_is_checked_against_the_weights_before_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Wide.built = 0
+    layers_built = []
+    monkeypatch.setattr(Layer, "__init__", lambda self, *a, **k: layers_built.append(a))
+    wide = {"class": f"{__name__}.Wide", "config": {"n": 1000}}
+    layer = {"class": "Layer", "config": {"nin": 2, "nout": 1, "activation": "relu"}}
+    path = write_doc(tmp_path / "m.json", "Sequential", {"layers": [wide, layer]}, {f"w{i}": 0.0 for i in range(5)})
+    with pytest.raises(ModelFileError, match=r"building .*Wide gave 1,000 parameters so far, but the file holds 5"):
+        Module.load(path)
+    assert Wide.built == 1 and layers_built == []  # stopped before the next module
+    wide["config"]["n"] = 10**9  # an int no model can need: refused before building
+    write_doc(path, "Sequential", {"layers": [wide, layer]}, {f"w{i}": 0.0 for i in range(5)})
+    with pytest.raises(ModelFileError, match=r"Wide\['n'\] config is 1,000,000,000: a size larger than"):
+        Module.load(path)
+    assert Wide.built == 1
+    monkeypatch.undo()
+    wide["config"]["n"] = 3  # and a model that fits loads
+    write_doc(
+        path,
+        "Sequential",
+        {"layers": [wide, layer]},
+        {
+            **{f"layers.0.w.{i}": 0.5 for i in range(3)},
+            "layers.1.neurons.0.w.0": 1.0,
+            "layers.1.neurons.0.w.1": 2.0,
+            "layers.1.neurons.0.b": 3.0,
+        },
+    )
+    assert Module.load(path).num_parameters() == 6
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="FIFOs and /dev")
+@pytest.mark.parametrize("kind", ["fifo", "/dev/zero", "/dev/null"])
+def test_special_files_are_refused_without_reading(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "model.json"
+    if kind == "fifo":
+        os.mkfifo(path)  # no writer: open() would wait forever
+    else:
+        path.symlink_to(kind)  # /dev/zero would be read until memory runs out
+    with pytest.raises(
+        ModelFileError, match=f"model.json: not a model file but a {'FIFO' if kind == 'fifo' else 'device'}"
+    ):
+        Module.load(path)
+
+
+def test_a_folder_and_a_file_too_large_raise_model_file_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ModelFileError, match="not a model file but a folder"):
+        Module.load(tmp_path)
+    Neuron(2).save(tmp_path / "n.json")
+    size = (tmp_path / "n.json").stat().st_size
+    monkeypatch.setattr(nn.serialization, "MAX_FILE_BYTES", size - 1)
+    with pytest.raises(ModelFileError, match=f"{size:,} bytes, more than load reads"):
+        Module.load(tmp_path / "n.json")
+    monkeypatch.setattr(nn.serialization, "MAX_FILE_BYTES", size)
+    assert Module.load(tmp_path / "n.json").num_parameters() == 3

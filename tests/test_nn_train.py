@@ -148,6 +148,31 @@ def test_accuracy_restores_the_mode_and_checks_lengths() -> None:
         fit(model, X, y[:2], mse_loss, SGD(model.parameters(), lr=0.1), 1, progress=False)
 
 
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (7, r"y\[2\] is 7, but the model has 3 outputs: a target is a class index 0 … 2"),
+        (-1, r"y\[2\] is -1, but the model has 3 outputs"),
+        (1.5, r"y\[2\] is 1.5, but the model has 3 outputs"),
+        ([0, 1], r"y\[2\] has 2 numbers, but the model has 3 outputs"),
+    ],
+)
+def test_accuracy_refuses_a_target_the_model_cannot_output(target: object, message: str) -> None:
+    model = MLP(2, [4, 3], seed=0)
+    X = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    assert 0.0 <= accuracy(model, X, [0, 2, 1.0]) <= 1.0  # indices, also as whole floats (NumPy labels)
+    with pytest.raises(ValueError, match=message):
+        accuracy(model, X, [0, 2, target])
+
+
+def test_accuracy_with_one_output_wants_labels() -> None:
+    model = MLP(2, [4, 1], seed=0)
+    X, y = xor()
+    assert accuracy(model, X, [-1, 1, 1, -1]) == accuracy(model, X, y)  # 0/1 and -1/+1 labels agree
+    with pytest.raises(ValueError, match=r"y\[3\] is 0.7, but the model has one output: labels are 0/1 or -1/\+1"):
+        accuracy(model, X, [0, 1, 1, 0.7])
+
+
 def test_batches_cover_every_example_once() -> None:
     X, y = list(range(10)), [10 * i for i in range(10)]
     got = list(batches(X, y, 4, rng=random.Random(0)))

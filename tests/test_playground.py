@@ -1,6 +1,7 @@
-"""The playground's Python side (site/playground.py) in CPython: the code conventions, the errors, the examples.
+"""The pages' Python side in CPython: site/playground.py (the code conventions, the errors, the examples)
+and site/value_page.py (value.html's grading).
 
-The browser test (test_site_browser.py) runs the same module in Pyodide.
+The browser test (test_site_browser.py) runs the same modules in Pyodide.
 """
 
 from __future__ import annotations
@@ -8,6 +9,8 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import json
+import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +25,12 @@ EXAMPLES = sorted((SITE / "examples").glob("*.py"))
 spec = importlib.util.spec_from_file_location("playground", SITE / "playground.py")
 assert spec is not None and spec.loader is not None
 playground = importlib.util.module_from_spec(spec)
+sys.modules["playground"] = playground  # value_page imports it, as in Pyodide where site/ is on sys.path
 spec.loader.exec_module(playground)
+value_spec = importlib.util.spec_from_file_location("value_page", SITE / "value_page.py")
+assert value_spec is not None and value_spec.loader is not None
+value_page = importlib.util.module_from_spec(value_spec)
+value_spec.loader.exec_module(value_page)
 
 
 def run(code: str) -> dict[str, Any]:
@@ -74,7 +82,10 @@ def test_the_frames_are_the_steppers() -> None:
     assert result["steps"] == len(stepper) == 4
     frames = [json.loads(playground.frame(i)) for i in range(len(stepper))]
     assert [f["caption"] for f in frames] == [stepper.caption(i) for i in range(len(stepper))]
-    assert [f["dot"] for f in frames] == [stepper.frame(i).source for i in range(len(stepper))]
+    for i, f in enumerate(frames):  # the stepper's frame without its caption: the page shows it above the graph
+        lines = stepper.frame(i).source.splitlines()
+        assert lines[-2].lstrip().startswith("fontsize=12 label=<step ") and lines[-1] == "}"
+        assert f["dot"].splitlines() == [*lines[:-2], "}"]
     assert not run("root = 1 +")["ok"]
     with pytest.raises(RuntimeError, match=r"run\(code\) first"):  # no frames left from the earlier run
         playground.frame(0)
@@ -110,6 +121,23 @@ def test_a_runtime_error_shows_the_traceback_from_the_users_line() -> None:
     assert result["stdout"] == "before\n"
 
 
+def test_a_traceback_has_the_users_frames_only() -> None:
+    code = "def g(x):\n    return x.log()\n\ndef f(x):\n    return g(x)\n\nxs = [0.0]"
+    error = run(code)["error"]
+    assert error.splitlines() == [
+        "Traceback (most recent call last):",
+        '  File "<your code>", line 5, in f',
+        "    return g(x)",
+        "           ^^^^",
+        '  File "<your code>", line 2, in g',
+        "    return x.log()",
+        "           ^^^^^^^",
+        "ValueError: op 'log': log is defined only for positive inputs, got 0.0",
+    ]  # on today's main: the frames inside autograd_core/engine.py too
+    deep = run("def f(n):\n    return f(n + 1)\n\nf(0)")["error"]
+    assert "Previous line repeated" in deep and len(deep.splitlines()) < 20  # not a thousand frames
+
+
 def test_gradcheck_reports_every_input_and_catches_a_wrong_derivative() -> None:
     right = (
         "from autograd_core import Value\n"
@@ -123,6 +151,7 @@ def test_gradcheck_reports_every_input_and_catches_a_wrong_derivative() -> None:
     assert lines[2].split()[:4] == ["∂f/∂y", "3", "2", "2"] and lines[2].endswith("ok")
     assert "gradcheck(f, xs) → True" in report
     assert "gradcheck(f, xs, order=2) raised TypeError" in report  # float local_grads: first order only
+    assert max(len(line) for line in lines[:5]) <= 80  # the table and the tolerance lines fit beside the editor
     wrong = check(right.format("1.0"))["report"]
     assert wrong.splitlines()[1].endswith("FAIL") and wrong.splitlines()[2].endswith("ok")
     assert "gradcheck(f, xs) raised GradcheckError:\ngradcheck failed for 1 of 2 inputs" in wrong
@@ -167,3 +196,69 @@ def test_grad_of_grad_example_steps_to_the_second_derivative() -> None:
     result = run((SITE / "examples" / "5_grad_of_grad.py").read_text(encoding="utf-8"))
     assert "f''(2) = 12.0" in result["stdout"] and "f'(2)  = 10.0" in result["stdout"]
     assert example_after_backward("5_grad_of_grad.py")["x"].grad == 12.0  # stepping to the end: x.grad = f''(2)
+
+
+def micrograd() -> Any:
+    """micrograd's engine module (its Value class is the reference a student's class is built like)."""
+    return pytest.importorskip("micrograd.engine")
+
+
+def grade(code: str) -> dict[str, Any]:
+    return json.loads(value_page.check(code))
+
+
+def test_value_page_grades_micrograd_and_names_a_wrong_mul() -> None:
+    from autograd_core.testing import check_value_class
+
+    engine = micrograd()
+    source = inspect.getsource(engine)
+    result = grade(source)
+    expected = check_value_class(engine.Value)
+    assert result["ok"] and result["passed"] and result["summary"] == expected.summary()
+    assert [(r["check"], r["status"]) for r in result["rows"]] == [(r.check, r.status) for r in expected.results]
+    wrong = grade(source.replace("self.grad += other.data * out.grad", "self.grad += out.grad"))
+    assert wrong["ok"] and not wrong["passed"] and wrong["failed"] == "mul" and wrong["rows"] == []
+    assert wrong["message"].endswith("hint: ∂(a·b)/∂a should be b.data")
+
+
+def test_value_page_skeleton_has_every_op_to_write_but_exp() -> None:
+    result = grade((SITE / "value_skeleton.py").read_text(encoding="utf-8"))
+    statuses = {r["check"]: r["status"] for r in result["rows"]}
+    assert statuses["basics"] == statuses["exp"] == "passed"
+    assert all(statuses[op] == "not implemented" for op in ("add", "mul", "pow", "tanh", "sub", "div"))
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("class Value(\n", "SyntaxError"),
+        ("x = 1", "define a class named Value (found NoneType: None)"),
+        ("Value = 3", "define a class named Value (found int: 3)"),
+        ("class Value:\n    def __init__(self, data):\n        raise RuntimeError('no')", "basics: Value(2.0) raised"),
+    ],
+)
+def test_value_page_mistakes_give_a_message(code: str, message: str) -> None:
+    result = grade(code)
+    text = result.get("error") or result.get("message")
+    assert message in text, result
+
+
+def test_value_page_shows_print_output_cut_to_a_size() -> None:
+    skeleton = (SITE / "value_skeleton.py").read_text(encoding="utf-8")
+    stdout = grade("for _ in range(300):\n    print('b' * 100)\n" + skeleton)["stdout"]
+    assert stdout.startswith("b" * 100) and stdout.endswith("10300 more characters not shown")
+    assert len(stdout) < value_page.MAX_STDOUT + 100
+
+
+def test_both_pages_set_the_same_content_security_policy() -> None:
+    """The policy the README quotes, in both pages: run code may only reach the site's own origin."""
+    policies = {
+        page: re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', (SITE / page).read_text())
+        for page in ("index.html", "value.html")
+    }
+    assert policies["index.html"] == policies["value.html"] and len(policies["index.html"]) == 1
+    policy = policies["index.html"][0]
+    assert "connect-src 'self';" in policy and "worker-src 'self' blob:;" in policy
+    assert "'unsafe-eval'" not in policy and "'unsafe-inline'" not in policy  # no JavaScript from strings
+    readme = (SITE.parent / "README.md").read_text(encoding="utf-8")
+    assert f"`{policy}`" in " ".join(readme.split())  # the README quotes it (wrapped over lines)

@@ -16,8 +16,8 @@ from autograd_core import GradcheckError, NonDifferentiablePointError, Value, do
 from autograd_core.testing import (
     KINK_MARGIN,
     OP_KINDS,
-    Op,
     Program,
+    ProgramOp,
     assert_gradients_match,
     build,
     input_values,
@@ -65,28 +65,33 @@ def test_programs_share_nodes_and_use_every_kind_of_op() -> None:
 
 
 def test_program_repr_reads_as_code() -> None:
-    program = Program(2, (Op("log", (1,)), Op("mul", (2, 0)), Op("add", (0, 1))))
+    program = Program(2, (ProgramOp("log", (1,)), ProgramOp("mul", (2, 0)), ProgramOp("add", (0, 1))))
     assert repr(program) == (
-        "def f(v0, v1):\n    v2 = log(v1*v1 + 1)\n    v3 = v2 * tanh(v0)\n    v4 = v0 + v1\n    return v3 + v4"
+        "def f(v0, v1):\n"
+        "    v2 = log((1.25 + 0.75*tanh(v1)))\n"
+        "    v3 = (2*tanh(v2)) * (2*tanh(v0))\n"
+        "    v4 = v0 + v1\n"
+        "    return v3 + v4"
     )
     xs = [0.5, -2.0]
-    expected = math.log(xs[1] ** 2 + 1) * math.tanh(xs[0]) + xs[0] + xs[1]
+    v2 = math.log(1.25 + 0.75 * math.tanh(xs[1]))
+    expected = 2 * math.tanh(v2) * 2 * math.tanh(xs[0]) + xs[0] + xs[1]
     assert build(program, xs) == pytest.approx(expected, rel=1e-15)
     assert build(program, [Value(x) for x in xs]).data == pytest.approx(expected, rel=1e-15)
 
 
 def test_build_rejects_the_wrong_number_of_inputs() -> None:
     with pytest.raises(ValueError, match=r"takes 2 inputs, got 1"):
-        build(Program(2, (Op("add", (0, 1)),)), [1.0])
+        build(Program(2, (ProgramOp("add", (0, 1)),)), [1.0])
 
 
-KINKED = Program(2, (Op("sub", (0, 1)), Op("relu", (2,)), Op("tanh", (0,))))  # relu(v0 − v1)
+KINKED = Program(2, (ProgramOp("sub", (0, 1)), ProgramOp("relu", (2,)), ProgramOp("tanh", (0,))))  # relu(v0 − v1)
 
 
 def test_kink_margin_is_the_distance_of_a_kink_operand_from_zero() -> None:
     assert kink_margin(KINKED, [1.0, 1.25]) == 0.25
     assert kink_margin(KINKED, [1.0, 1.0]) == 0.0
-    assert kink_margin(Program(1, (Op("tanh", (0,)),)), [0.0]) == math.inf
+    assert kink_margin(Program(1, (ProgramOp("tanh", (0,)),)), [0.0]) == math.inf
 
 
 @settings(max_examples=100)

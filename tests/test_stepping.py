@@ -142,14 +142,13 @@ def test_order_is_backwards_and_one_step_per_non_leaf(make) -> None:
 @pytest.mark.parametrize("make", GRAPHS)
 def test_every_formula_shows_the_numbers_it_applies(make) -> None:
     root = make()
-    order = topological_order(root)
     for step in backward_steps(root):
         assert step.upstream == step.node.grad  # nothing reaches a node after its own step
         for u in step.updates:
             lhs, rhs = u.formula.split(" += ", 1)
             name = lhs.removesuffix(".grad")
             assert lhs.endswith(".grad")
-            assert name in {u.parent.label, f"v{order.index(u.parent)}"} | SHORT or ROLE.fullmatch(name)
+            assert name in {u.parent.label} | SHORT or ROLE.fullmatch(name) or re.fullmatch(r"v[1-9]\d*", name)
             assert f"· {step.name}.grad = " in rhs
             d, g, c = (float(x) for x in re.findall(rf"= ({NUMBER}) × ({NUMBER}) = ({NUMBER})", rhs)[0])
             assert d == pytest.approx(u.local_grad, rel=1e-3) or (math.isinf(d) and d == u.local_grad)
@@ -166,7 +165,7 @@ def test_every_formula_shows_the_numbers_it_applies(make) -> None:
 def test_formulas_in_the_notes_chain_rule_form() -> None:
     loss, v = notes_neuron_loss()
     steps = exhaust(loss)
-    assert [s.name for s in steps] == ["L", "v7", "a", "z"]  # unlabelled a − 1 is v7, its topological index
+    assert [s.name for s in steps] == ["L", "v1", "a", "z"]  # unlabelled a − 1 is v1, the first unlabelled node
     z_step = steps[-1]
     sigma_prime = 1 / (1 + math.exp(-5)) * (1 - 1 / (1 + math.exp(-5)))
     dz = 2 * (v["a"].data - 1) * sigma_prime
@@ -211,7 +210,7 @@ def test_frames_show_the_current_node_finished_nodes_and_grads_as_of_that_step()
     loss, v = notes_neuron_loss()
     stepper = BackpropStepper(loss)
     names = [s.name for s in stepper.steps]
-    assert names == ["L", "v7", "a", "z"]
+    assert names == ["L", "v1", "a", "z"]
     for i, name in enumerate(names):
         src = stepper.frame(i).source
         current = [line for line in src.splitlines() if "class=current" in line]
@@ -224,7 +223,7 @@ def test_frames_show_the_current_node_finished_nodes_and_grads_as_of_that_step()
     assert all("grad 0.0<" in line or "grad 0.0>" in line for line in w1_box[:3])
     assert f"grad {v['w1'].grad:.4g}" in w1_box[3]
     a_box = next(s for s in stepper.frame(1).source.splitlines() if "<b>a</b>" in s)
-    assert f"grad {v['a'].grad:.4g}" in a_box  # a's grad arrives at step 1 (v7 = a − 1 passes it on)
+    assert f"grad {v['a'].grad:.4g}" in a_box  # a's grad arrives at step 1 (v1 = a − 1 passes it on)
     assert stepper.frame(-1) is stepper.frame(3)  # each frame is made once
     with pytest.raises(IndexError, match=r"0\.\.3.*got 4"):
         stepper.frame(4)

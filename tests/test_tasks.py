@@ -65,6 +65,17 @@ def test_each_task_installs_only_its_extras_and_a_later_task_adds_what_is_missin
         tasks.ensure_venv("nnn")
 
 
+def test_nbgrader_is_kept_out_of_the_students_jupyterlab(fake_venv) -> None:
+    tasks.ensure_venv("notebooks")  # what students install: no nbgrader, nothing to disable
+    assert not [cmd for cmd in fake_venv if "jupyter" in cmd[0]]
+    tasks.ensure_venv("dev")  # dev installs nbgrader: its menus and server extensions are disabled
+    lab, server = [cmd[1:] for cmd in fake_venv if "jupyter" in cmd[0]]
+    assert lab == ("labextension", "disable", "--level=sys_prefix", "@jupyter/nbgrader")
+    assert server[:4] == ("server", "extension", "disable", "--sys-prefix")
+    assert {m.rsplit(".", 1)[1] for m in server[4:]} == set(tasks.NBGRADER_SERVER_EXTENSIONS)
+    assert "nbgrader" in " ".join(PYPROJECT["project"]["optional-dependencies"]["dev"])
+
+
 def test_an_old_or_broken_stamp_means_install_again(fake_venv) -> None:
     tasks.STAMP.write_text(tasks.pyproject_digest())  # the format before extras were recorded
     tasks.ensure_venv("viz")

@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import html
+import math
 import os
 import re
 import shutil
 import time
+import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from autograd_core import Graph, GraphvizNotFoundError, Value, dot, draw_graph
-from autograd_core.viz import INSTALL_HINT, GraphvizFailedError
+from autograd_core import BackpropStepper, Graph, GraphvizNotFoundError, Value, dot, draw_graph
+from autograd_core.viz import (
+    FILL,
+    INSTALL_HINT,
+    MAX_LABEL,
+    GraphvizFailedError,
+    Scene,
+    is_parameter_label,
+    shorten,
+    visible,
+)
 
 REQUIRE_GRAPHVIZ = bool(os.environ.get("AUTOGRAD_CORE_REQUIRE_GRAPHVIZ"))
 HAVE_DOT = shutil.which("dot") is not None
@@ -99,7 +113,22 @@ def test_node_ids_are_deterministic_and_unlabelled_nodes_get_topological_names()
     assert len(sources) == 1
     (src,) = sources
     assert "0x" not in src  # no id()-based names
-    assert re.findall(r"<b>(v\d+)</b>", src) == [f"v{i}" for i in range(5)]
+    assert re.findall(r"<b>(v\d+)</b>", src) == [f"v{i}" for i in range(1, 6)]
+
+
+def test_unlabelled_nodes_are_numbered_without_gaps_in_drawings_and_formulas() -> None:
+    x, w, b = Value(-1.5, "x"), Value(0.8, "w"), Value(0.3, "b")
+    z = w * x + b
+    z.label = "z"
+    loss = (z.tanh() - 1.0) ** 2  # w·x, tanh, −1 and **2 are unlabelled: were v3, v6, v7, v8
+    src = draw_graph(loss).source
+    assert re.findall(r"<b>(v\d+)</b>", src) == ["v1", "v2", "v3", "v4"]
+    stepper = BackpropStepper(loss)
+    assert [s.name for s in stepper.steps] == ["v4", "v3", "v2", "z", "v1"]  # backward's order
+    assert "v2.grad += ∂v3/∂v2 · v3.grad" in stepper.caption(1)
+    assert "v2.grad += ∂v3/∂v2" in stepper.frame(1).source
+    taken = Value(1.0, "v1") * Value(2.0, "y")  # a label v1 is never given to another node
+    assert re.findall(r"<b>(v\d+)</b>", draw_graph(taken * 3).source) == ["v1", "v2", "v3"]
 
 
 def test_labels_are_escaped() -> None:
@@ -193,11 +222,39 @@ def test_mlp_style_labels_and_short_parameter_names() -> None:
     assert "layers.1" not in src.replace('label="layer 1', "")
 
 
-def test_a_lone_b_label_is_not_a_parameter() -> None:
+def test_a_lone_b_label_is_not_a_neuron_but_still_a_parameter() -> None:
     a, _ = notes_neuron()  # labels w1, w2, b: the notes' names, not nn's
     src = draw_graph(a).source
     assert "subgraph" not in src
-    assert 'fillcolor="#dbeafe"' in box(src, "b")
+    for name in ("w1", "w2", "b"):
+        assert 'fillcolor="#fde68a"' in box(src, name), name
+    for name in ("x1", "x2"):
+        assert 'fillcolor="#dbeafe"' in box(src, name), name
+
+
+@pytest.mark.parametrize(
+    "label, parameter",
+    [
+        *[(ok, True) for ok in ("w", "b", "w1", "w_2", "b0", "w₁", "w.0", "layers.0.neurons.3.w.1", "0.neurons.1.b")],
+        *[(no, False) for no in ("x1", "y", "bias", "weights", "wb", "w1x", "", "W", "a.w.x")],
+    ],
+)
+def test_the_parameter_rule_reads_the_label(label: str, parameter: bool) -> None:
+    assert is_parameter_label(label) is parameter
+    colour = FILL["parameter"] if parameter else FILL["input"]
+    (line,) = [s for s in draw_graph(Value(2.0, label) * Value(3.0, "x1")).source.splitlines() if "data 2.0" in s]
+    assert f'fillcolor="{colour}"' in line
+
+
+def test_parameters_argument_marks_any_leaf() -> None:
+    theta, x = Value(0.5, "theta"), Value(2.0, "x")
+    y = theta * x
+    y.label = "y"
+    other = Value(9.0, "elsewhere")  # not in the graph: ignored, so model.parameters() can be passed whole
+    src = draw_graph(y, parameters=[theta, y, other]).source
+    assert 'fillcolor="#fde68a"' in box(src, "theta") and 'fillcolor="#dbeafe"' in box(src, "x")
+    assert 'fillcolor="#bbf7d0"' in box(src, "y")  # the root (not a leaf) stays the root
+    assert 'fillcolor="#dbeafe"' in box(draw_graph(y).source, "theta")
 
 
 def test_max_nodes_collapses_neurons_then_truncates() -> None:
@@ -406,3 +463,203 @@ def test_the_readme_example_runs(tmp_path, monkeypatch) -> None:
     exec(code, namespace)
     assert namespace["w1"].grad == pytest.approx(5.0 * (namespace["a"].data - 1.0))  # ∂L/∂w1 = x1·(a − y)
     assert (tmp_path / "neuron.dot").read_text() == draw_graph(namespace["L"]).source
+
+
+# ---------------------------------------------------------------- hostile and careless input (issue 19)
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_bidi_controls_are_escaped_in_boxes_ops_and_formulas() -> None:
+    x = Value(2.0, "x\u202eevil")  # U+202E shows "x" then "live" reversed: a label can spoof another
+    y = x * Value(3.0, "w\u2066")
+    y.label = "y"
+    src = draw_graph(Value(1.0, op="op\u202d", parents=(y,), local_grads=(1.0,))).source
+    assert not any(c in src for c in BIDI)
+    assert "<b>x\\u202eevil</b>" in src and "<b>w\\u2066</b>" in src and "label=<op\\u202d>" in src
+    stepper = BackpropStepper(y)
+    assert "x\\u202eevil.grad += " in stepper.caption(0) and not any(c in stepper.caption(0) for c in BIDI)
+    assert not any(c in stepper.frame(0).source for c in BIDI)
+    assert visible(BIDI + "\u2028é😀") == "".join(repr(c)[1:-1] for c in BIDI) + "\\u2028é😀"
+
+
+@needs_dot
+def test_bidi_controls_never_reach_the_svg_or_the_page(tmp_path) -> None:
+    x = Value(2.0, "\u202ex")
+    y = x * 3
+    svg = draw_graph(y).svg()
+    assert "\u202e" not in svg and "\\u202ex" in svg
+    page = BackpropStepper(y).save_html(tmp_path / "p.html", title="steps \u202e").read_text()
+    assert "\u202e" not in page and "steps \\u202e" in page
+
+
+@pytest.mark.parametrize("n", [100, 20_000, 100_000])
+def test_a_long_label_is_shortened_with_its_length(n: int) -> None:
+    y = Value(1.0, "a" * n) * 2
+    (name,) = re.findall(r"<b>(a.*?)</b>", draw_graph(y).source)
+    assert len(name) <= MAX_LABEL and name.startswith("aaa") and name.endswith(f"… ({n:,} characters)")
+    assert BackpropStepper(y).steps[0].updates[0].formula.startswith(name + ".grad += ")
+
+
+@needs_dot
+def test_a_100_kb_label_renders() -> None:  # was dot's "longer than 16384?" blamed on size, then BrokenPipeError
+    y = Value(1.0, "a" * 100_000) * 2
+    assert "(100,000 characters)" in draw_graph(y).svg()
+
+
+def test_a_caption_is_cut_to_a_few_lines() -> None:
+    xs = [Value(float(i), f"x{i}") for i in range(200)]
+    total = dot(xs, xs)  # one step with 400 formula lines (dot refuses an HTML label over 16 KB)
+    source = BackpropStepper(total).frame(0).source
+    (caption,) = re.findall(r"\slabel=<(.*)> labelloc=b", source)
+    assert caption.endswith("<br/>… (372 more lines)") and len(caption) < 16_384
+
+
+def fake_dot(tmp_path, monkeypatch, script: str) -> None:
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir(exist_ok=True)
+    fake.write_text("#!/bin/sh\n" + script)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+
+
+def test_dot_failing_on_a_small_graph_quotes_dot_and_does_not_blame_the_size(tmp_path, monkeypatch) -> None:
+    fake_dot(
+        tmp_path,
+        monkeypatch,
+        "echo 'Error: <stdin>: syntax error in line 5' >&2\necho 'String starting:<<b>a' >&2\nexit 1\n",
+    )
+    with pytest.raises(GraphvizFailedError) as e:
+        draw_graph(Value(1.0, "x") * 2).svg()
+    message = str(e.value)
+    assert "failed (exit status 1)" in message and "max_nodes" not in message and "Values drawn" not in message
+    assert "dot said: Error: <stdin>: syntax error in line 5 / String starting:<<b>a" in message
+
+
+def test_dot_exiting_before_reading_its_input_is_an_honest_error(tmp_path, monkeypatch) -> None:
+    fake_dot(tmp_path, monkeypatch, "echo 'Error: bad input' >&2\nexit 2\n")  # reads nothing: a BrokenPipeError before
+    big = Value(1.0, "x")
+    for _ in range(3000):
+        big = big * 1.0001
+    with pytest.raises(GraphvizFailedError, match=r"exit status 2.*dot said: Error: bad input"):
+        draw_graph(big, max_nodes=100).pipe("svg")
+
+
+@pytest.mark.parametrize("flag", ["show_grads", "show_local_grads", "group", "collapse"])
+@pytest.mark.parametrize("value", ["no", 0, 1, None])
+def test_flags_must_be_bools(flag: str, value: object) -> None:
+    a, _ = notes_neuron()
+    pattern = rf"draw_graph\({flag}\) must be True or False, got {type(value).__name__}: {re.escape(repr(value))}"
+    with pytest.raises(TypeError, match=pattern):
+        draw_graph(a, **{flag: value})
+    with pytest.raises(TypeError, match=rf"BackpropStepper\({flag}\) must be True or False"):
+        BackpropStepper(a, **{flag: value})
+
+
+def test_stepper_options_are_checked_when_it_is_made() -> None:
+    a, _ = notes_neuron()
+    with pytest.raises(TypeError, match=r"BackpropStepper: unknown drawing option 'rankdr'; the options are rankdir"):
+        BackpropStepper(a, rankdr="TB")
+    with pytest.raises(ValueError, match=r"BackpropStepper\(rankdir\).*'XY'"):
+        BackpropStepper(a, rankdir="XY")
+    with pytest.raises(TypeError, match=r"BackpropStepper\(highlight\) item 0 must be a Value.*int: 3"):
+        BackpropStepper(a, highlight=[3])
+    stepper = BackpropStepper(a, highlight=iter([a]), rankdir="TB")  # an iterator is read once, for every frame
+    assert all("class=highlight" in stepper.frame(i).source or i == 0 for i in range(len(stepper)))
+    assert "rankdir=TB" in stepper.frame(1).source
+
+
+def test_bad_option_types_name_the_argument() -> None:
+    a, _ = notes_neuron()
+    with pytest.raises(TypeError, match=r"draw_graph\(rankdir\) must be a str.*int: 5"):
+        draw_graph(a, rankdir=5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"draw_graph\(max_nodes\).*float: 5.0"):
+        draw_graph(a, max_nodes=5.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"draw_graph\(highlight\) must be an iterable of Values.*Value"):
+        draw_graph(a, highlight=a)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"draw_graph\(parameters\) item 1.*str: 'w'"):
+        draw_graph(a, parameters=[a, "w"])  # type: ignore[list-item]
+
+
+# ---------------------------------------------------------------- figures for the notebooks (issue 22)
+def test_collapse_draws_each_neuron_as_one_node_whatever_the_size() -> None:
+    loss, _ = hand_labelled_layer()
+    src = draw_graph(loss, collapse=True).source
+    assert src.count("Values collapsed") == 2 and "subgraph" not in src and "max_nodes" not in src
+    assert "<b>x1</b>" in src and "<b>w0</b>" not in src
+    assert draw_graph(loss, collapse=True, group=False).source == src  # collapsing needs no boxes
+    assert draw_graph(Value(1.0, "x") * 2, collapse=True).source == draw_graph(Value(1.0, "x") * 2).source
+
+
+@needs_dot
+def test_page_fit_says_how_big_the_smallest_text_shows() -> None:
+    small = draw_graph(Value(1.0, "x") * 2).page_fit()
+    assert small.scale == 1.0 and small.smallest_text_px == pytest.approx(9 * 4 / 3)  # edge labels: 9 pt
+    wide = draw_graph(labelled_mlp(2, [16, 16, 1]))
+    fit = wide.page_fit(880)
+    width_pt = float(re.match(r'<svg width="([\d.]+)pt"', wide.svg()).group(1))
+    assert fit.scale == pytest.approx(880 / (width_pt * 4 / 3)) and fit.width_px == pytest.approx(880)
+    assert fit.smallest_text_px < 8  # unreadable: the notebooks draw such graphs top to bottom or collapsed
+    assert wide.page_fit(10_000).scale == 1.0
+
+
+@needs_dot
+def test_a_softmax_chain_is_readable_top_to_bottom() -> None:
+    """Notebook 06's graph (C = −ln softmax(z)₀): 2,085 pt wide left to right, text ≈ 4 px on an 880 px page."""
+    z = [Value(v, f"z{j}") for j, v in enumerate([5.0, 2.0, -1.0, 3.0])]
+    t = [zj.exp() for zj in z]
+    total = sum(t)
+    cost = -(t[0] / total).log()
+    cost.backward()
+    assert draw_graph(cost).page_fit().smallest_text_px < 5
+    assert draw_graph(cost, rankdir="TB").page_fit().smallest_text_px >= 8
+
+
+@needs_dot
+def test_a_small_mlp_with_its_cost_is_readable_collapsed_top_to_bottom() -> None:
+    """Notebook 09's 2-3-1 graph with C = ln(1 + eᶻ) − y·z: text ≈ 4 px drawn in full on an 880 px page."""
+    nn = pytest.importorskip("nn")
+    net = nn.MLP(2, [3, 1], activation="tanh", output_activation="linear", seed=0)
+    z = net([Value(0.3, "x1"), Value(-0.5, "x2")])
+    cost = (z.exp() + 1).log() - Value(1.0, "y") * z
+    cost.backward()
+    assert draw_graph(cost).page_fit().smallest_text_px < 5
+    assert draw_graph(cost, rankdir="TB", collapse=True).page_fit().smallest_text_px >= 8
+
+
+@needs_dot
+def test_scale_sets_the_size_shown_in_a_notebook() -> None:
+    z = [Value(v, f"z{j}") for j, v in enumerate([5.0, 2.0, -1.0, 3.0])]
+    cost = -(z[0].exp() / sum(zj.exp() for zj in z)).log()
+    full, small = draw_graph(cost, rankdir="TB"), draw_graph(cost, rankdir="TB", scale=0.7)
+    assert small.svg() == full.svg() and small.source == full.source  # dot's drawing and saved files unchanged
+    width, height = (float(x) for x in re.match(r'<svg width="([\d.]+)pt" height="([\d.]+)pt"', full.svg()).groups())
+    shown = small._repr_mimebundle_()["image/svg+xml"]
+    assert shown.startswith(f'<svg width="{width * 0.7:g}pt" height="{height * 0.7:g}pt"')
+    fit, small_fit = full.page_fit(), small.page_fit()
+    assert small_fit.scale == pytest.approx(0.7) and small_fit.height_px == pytest.approx(0.7 * fit.height_px)
+    assert small_fit.smallest_text_px == pytest.approx(0.7 * fit.smallest_text_px) and small_fit.smallest_text_px >= 8
+    huge = draw_graph(cost, scale=3.0)  # wider than the page: shrunk to it anyway
+    assert huge._repr_mimebundle_()["image/svg+xml"].startswith('<svg width="100%"')
+    assert huge.page_fit().width_px == pytest.approx(880)
+
+
+@pytest.mark.parametrize(
+    "bad, error", [(0, ValueError), (-1.0, ValueError), (math.inf, ValueError), ("1", TypeError), (True, TypeError)]
+)
+def test_scale_must_be_a_positive_number(bad: object, error: type) -> None:
+    with pytest.raises(error, match=rf"draw_graph\(scale\).*positive number.*{re.escape(repr(bad))}"):
+        draw_graph(Value(1.0, "x") * 2, scale=bad)  # type: ignore[arg-type]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=1, max_size=300) | st.text(alphabet=BIDI + "\x00\n\u2028a<>&", min_size=1))
+def test_any_label_is_drawn_short_and_visible(text: str) -> None:
+    label = "x" + text  # never an nn parameter's label, which would be drawn by its short name
+    y = Value(1.0, label) * 2
+    src = draw_graph(y).source
+    invisible = ("Cs", "Zl", "Zp", "Cc")
+    raw = [c for c in src if c in BIDI or (unicodedata.category(c) in invisible and c not in "\t\n")]
+    assert raw == []
+    name = Scene(y).name(y.parents[0])
+    assert name == visible(shorten(label)) and len(shorten(label)) <= MAX_LABEL
+    assert f"<b>{html.escape(name, quote=True)}</b>" in src
