@@ -262,8 +262,8 @@ def _place(v: Value, refs: list[Ref], level: int) -> tuple[Any, _Group]:
             f"compile_batch: op {op.name!r} has no vectorised rule, so the graph cannot run as arrays; "
             "use the engine's ops (or compile=False)"
         )
-    if op is VSUM:  # Σ of the parents and of constants (the offset)
-        offset = _constant_term(v.data, [p.data for p in ps])
+    if op.nary:  # vsum, vmax: any number of parents, one node per array call
+        offset = _constant_term(v.data, [p.data for p in ps]) if op is VSUM else 0.0  # vsum's numbers
         return (level, "nary", id(v)), _Group("nary", op, [id(v)], [[r] for r in refs], constant, offset=[offset])
     key = (level, "elementwise", id(op), constant, len(ps))
     return key, _Group("elementwise", op, [id(v)], [[r] for r in refs], constant, offset=[0.0])

@@ -245,3 +245,14 @@ def test_outputs_that_are_leaves_parameters_constants_or_inputs() -> None:
     compiled = compile_batch(lambda x: [w, c, x, x * w], [w], [[1.0]])
     assert compiled.forward([[1.0], [2.0]]).tolist() == [[2.0, 3.0, 1.0, 2.0], [2.0, 3.0, 2.0, 4.0]]
     assert compiled.backward(np.ones((2, 4))).tolist() == [2.0 + 3.0]  # ∂/∂w of w (twice) and of x·w
+
+
+def test_nary_ops_vsum_and_vmax_run_on_arrays_as_on_floats() -> None:
+    from autograd_core import vmax
+
+    w = Value(0.7)
+    f = lambda a, b: vmax([a * w, b, 0.25]) + vmax([b * w, a]) + vsum([a, b * w, 1.5])  # noqa: E731
+    data = np.random.default_rng(4).uniform(-1, 1, size=(12, 2))
+    mean, grads = compile_batch(f, [w], data)(data)
+    expected_mean, expected = scalar_mean_and_grads(f, [w], data)
+    assert mean == pytest.approx(expected_mean, rel=1e-12) and grads == pytest.approx(expected, rel=1e-12)
