@@ -112,13 +112,14 @@ class CompiledTraining:
             correct = int((A.argmax(axis=1) == labels).sum())
         return cost, correct, norm
 
-    def non_finite(self, names: list[str]) -> tuple[str, float] | None:
-        """(name, value) of the first NaN or infinite parameter, as fit checks the Values."""
+    def non_finite(self, named: Sequence[tuple[str, Value]]) -> tuple[str, float] | None:
+        """(name, value) of the first NaN or infinite parameter, as fit checks the Values
+        (``named``: the model's ``named_parameters()``, read only when one is found)."""
         P = self.compiled.values
         if self.np.isfinite(P.sum()):
             return None
         j = int(self.np.flatnonzero(~self.np.isfinite(P))[0])
-        return names[j], float(P[j])
+        return named[j][0], float(P[j])
 
     def write_back(self) -> None:
         """Copy the trained numbers into the model's Values and the momentum buffers into the optimiser."""
@@ -136,17 +137,18 @@ def sgd_on_arrays(
 ) -> None:
     """``SGD.step`` on arrays, in place: per group (where in P, lr, μ, λ), g = ∂C/∂p + λ·p;
     with momentum v = μ·v + g (v = g the first time); p −= lr·g (or lr·v)."""
-    for idx, lr, mu, wd in groups:
-        g = grad[idx]
-        if not mu and not wd:
+    with np.errstate(over="ignore", invalid="ignore"):  # a parameter that overflows: fit reports it by name
+        for idx, lr, mu, wd in groups:
+            g = grad[idx]
+            if not mu and not wd:
+                P[idx] -= lr * g
+                continue
+            g = g + wd * P[idx]
+            if mu:
+                had = has_velocity[idx]
+                g = np.where(had, mu * velocity[idx] + g, g)
+                velocity[idx], has_velocity[idx] = g, True
             P[idx] -= lr * g
-            continue
-        g = g + wd * P[idx]
-        if mu:
-            had = has_velocity[idx]
-            g = np.where(had, mu * velocity[idx] + g, g)
-            velocity[idx], has_velocity[idx] = g, True
-        P[idx] -= lr * g
 
 
 _plans: weakref.WeakKeyDictionary[Module, tuple[Hashable, CompiledBatch]] = weakref.WeakKeyDictionary()
@@ -192,7 +194,7 @@ def compiled_model(model: Module, params: list[Value], X: Sequence[Sequence[floa
 def _norm(np: Any, g: Any) -> float:
     """‖g‖ as ``nn.optim.grad_norm`` computes it: scaled by max|g| when Σg² leaves the float range."""
     with np.errstate(over="ignore"):  # Σg² beyond the float range: scaled below
-        squares = float(g @ g)
+        squares = float(np.sum(g * g))  # not g @ g: BLAS threads for one dot product cost more than it
     if 0.0 < squares < float("inf"):
         return float(np.sqrt(squares))
     m = float(np.max(np.abs(g))) if g.size else 0.0

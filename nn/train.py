@@ -320,7 +320,7 @@ class _Steps:
         if self.compiled is None:
             bad = _non_finite(self.named)
         else:
-            bad = self.compiled.non_finite([name for name, _ in self.named])
+            bad = self.compiled.non_finite(self.named)  # [compile] names read only if one is bad
         if bad is not None:
             raise _diverged(f"parameter {bad[0]} is {bad[1]} after an update", epoch, self.optimizer)
 

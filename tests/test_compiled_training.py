@@ -229,3 +229,17 @@ def test_an_optimiser_without_an_array_twin_is_refused() -> None:
     model = MLP(2, [4, 1], seed=0)
     with pytest.raises(ValueError, match=r"supports the SGD optimiser; got Adam: use compile=False"):
         fit(model, X_MOONS, Y_MOONS, hinge_loss, Adam(model.parameters()), 1, progress=False, compile=True)
+
+
+def test_a_parameter_that_overflows_is_named_as_without_compile() -> None:
+    from nn import TrainingDivergedError
+
+    messages = []
+    for compile in (False, True):
+        model = MLP(2, [4, 1], seed=0)
+        model.parameters()[2].data = -1e308  # a hidden bias (its ReLU is off): p − 3·(p + 0) = −2p overflows
+        optimizer = SGD(model.parameters(), lr=3.0, weight_decay=1.0)
+        with pytest.raises(TrainingDivergedError, match=r"parameter \S+ is -?inf after an update") as error:
+            fit(model, X_MOONS, Y_MOONS, hinge_loss, optimizer, 1, progress=False, compile=compile)
+        messages.append(str(error.value))
+    assert messages[0] == messages[1]
