@@ -19,14 +19,17 @@ on one of ``inputs``:
 The rule for library code: a read whose caller is a module of ``autograd_core`` or ``nn``
 is not reported. Those packages read numbers to compute an op node's own value and local
 derivatives (``nn.losses``), which is how the graph is built, not a step off it. The
-caller is the first frame outside ``autograd_core.engine``; its file and line are in the
-report. Watches are local to the thread (and asyncio task); with no watch on anywhere a
-read costs one test of a module global.
+caller is the first frame outside ``autograd_core.engine``; the report names its file and
+line, or, when it is in the standard library (``statistics.fmean`` calls ``float``), the
+line that called into it. Watches are local to the thread (and asyncio task); with no
+watch on anywhere a read costs one test of a module global.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import sysconfig
 import threading
 import warnings
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -106,6 +109,9 @@ _active = 0  # watches on in any thread: the engine's hook is set while this is 
 _active_lock = threading.Lock()
 
 
+_STDLIB = sysconfig.get_paths()["stdlib"] + os.sep
+
+
 def _caller() -> FrameType | None:
     """The frame that read the number: the first one outside the engine (None for library code)."""
     frame: FrameType | None = sys._getframe(2)
@@ -115,6 +121,13 @@ def _caller() -> FrameType | None:
         return None
     package = str(frame.f_globals.get("__name__", "")).partition(".")[0]
     return None if package in _LIBRARY else frame
+
+
+def _users_line(frame: FrameType) -> FrameType:
+    """The frame to name: past the standard library (``statistics.fmean`` calling ``float``), the caller's."""
+    while frame.f_code.co_filename.startswith(_STDLIB) and frame.f_back is not None:
+        frame = frame.f_back
+    return frame
 
 
 def _on_read(v: Value, kind: str) -> None:
@@ -127,7 +140,8 @@ def _on_read(v: Value, kind: str) -> None:
         return
     for w in watches:
         if w.depends(v):
-            w.on_read(Read(v, kind, frame.f_code.co_filename, frame.f_lineno))
+            line = _users_line(frame)
+            w.on_read(Read(v, kind, line.f_code.co_filename, line.f_lineno))
 
 
 @contextmanager

@@ -110,3 +110,11 @@ def test_a_failing_gradcheck_names_the_conversion_as_the_likely_cause() -> None:
             gradcheck(lambda x: math.exp(x) * x, [1.0])
         with pytest.raises(GradcheckError, match=r"Likely cause: f calls float\(x\)"):
             gradcheck(lambda x: math.sin(x) * x * x, [1.0], order=2)
+
+
+def test_a_read_inside_the_standard_library_names_the_line_that_called_it() -> None:
+    import statistics
+
+    with pytest.warns(DerivativeLostWarning) as record:
+        grad(lambda x: x * statistics.fmean([x, x * 2]))(1.0)  # fmean
+    assert record[0].filename == __file__ and record[0].lineno == line_of("# fmean")
