@@ -9,26 +9,51 @@ the activations of a layer one elementwise call — forward, and backward in rev
 to its scalar definition in the engine. The numbers equal the scalar engine's up to
 rounding (≈ 1e-16 relative).
 
-The graph must not depend on the data: ``f`` is traced on up to three different
-examples, and a different graph (a Python branch on ``.data``, a constant computed from
-the data, dropout) raises ``GraphDependsOnDataError``. ReLU, abs and the other kinks
-are fine: their local derivatives are masks. Needs NumPy (the ``nn`` extra).
+The graph must not depend on the data (nor on the parameters' values, since the plan is
+reused as they change). One trace is enough because the engine reports every read of a
+number (``autograd_core.reads``): if ``f`` reads ``.data``, calls ``float()``/``bool()``,
+compares or formats a Value computed from the example or the parameters, the graph may
+differ elsewhere, and ``compile_batch`` raises ``GraphDependsOnDataError`` naming that
+line — unless you declare the graph fixed (``fixed_graph=True``). ReLU, abs and the other
+kinks are fine: they read no number in ``f``, their local derivatives are masks.
+Random draws inside ``f`` (dropout) are not reads: keep them out. Needs NumPy (the ``nn``
+extra).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+import math
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import mul
 from typing import Any
 
-from autograd_core.engine import DOT, VSUM, Op, Value, _check_callable, parts, topological_order
+from autograd_core.engine import (
+    DOT,
+    VSUM,
+    Op,
+    Value,
+    _as_float,
+    _check_bool,
+    _check_callable,
+    _reverse_topological_order,
+    enable_grad,
+    no_grad,
+    parts,
+    vsum,
+)
 from autograd_core.extras import require
+from autograd_core.reads import Read, watch_reads
 
-Ref = tuple[str, int]  # ("v", column) for a node of the batch array, ("p", j) for parameter j
+Ref = tuple[str, int]  # ("v", id of a node) while placing, ("v", column) after; ("p", j) for parameter j
+_EPS = 2.0**-52
 
 
 class GraphDependsOnDataError(ValueError):
-    """The traced graph differs from one example to another, so it cannot be compiled."""
+    """``f`` read a number out of a Value computed from the data or the parameters while it was
+    traced, so its graph may differ for other examples: it cannot be compiled."""
 
 
 @dataclass
@@ -37,12 +62,12 @@ class _Group:
 
     kind: str
     op: Op
-    out: list[int]  # columns of the outputs
+    out: list[int]  # the outputs (node ids while placing, then columns)
     operands: list[list[Ref]]  # per operand position, one ref per node
     constant: Any = None
     weights: Any = None  # matmul: parameter indices, shape (nodes, k)
     bias: Any = None  # matmul: parameter index per node, or None
-    offset: float = 0.0  # nary: the constant terms (dot's constant bias, vsum's numbers)
+    offset: Any = None  # constant terms added to the output (dot's constant bias, vsum's numbers), or None
     saved: Any = None  # local derivatives of the last forward pass
     out_index: Any = None  # the output columns as a slice (adjacent) or an index array
     operand_index: list[Any] = field(default_factory=list)  # the same per operand, None if it reads parameters
@@ -52,53 +77,138 @@ class _Group:
     needs_grad: list[bool] = field(default_factory=list)  # per operand: False when it reads only data
     unique: list[bool] = field(default_factory=list)  # per operand: its node columns are all different
 
+    def absorb(self, other: _Group) -> None:
+        """Take ``other``'s node(s) into this group (the same array operation, one more node)."""
+        self.out += other.out
+        self.offset += other.offset
+        if self.kind == "matmul":  # the same inputs: one more row of weights
+            self.weights += other.weights
+            self.bias += other.bias
+        else:
+            for refs, more in zip(self.operands, other.operands):
+                refs += more
 
-def _trace(f: Callable[..., Any], example: Sequence[float]) -> tuple[list[Value], list[Value], list[Value]]:
-    """(input leaves, outputs, every node in topological order) of f on one example."""
-    leaves = [Value(x, f"x{i}") for i, x in enumerate(example)]
-    result = f(*leaves)
+    def finish(self, np: Any, column: dict[int, int], data: set[int], n_params: int) -> None:
+        """Turn node ids into columns and precompute the index arrays and views of the group."""
+        self.out = [column[i] for i in self.out]
+        self.operands = [[(kind, column[i] if kind == "v" else i) for kind, i in refs] for refs in self.operands]
+        self.out_index = _index(np, self.out)
+        self.operand_index = [
+            _index(np, [i for _, i in refs]) if all(kind == "v" for kind, _ in refs) else None for refs in self.operands
+        ]
+        self.needs_grad = [any(kind == "p" or i not in data for kind, i in refs) for refs in self.operands]
+        self.unique = [index is not None and _is_unique(index) for index in self.operand_index]
+        self.offset = np.array(self.offset) if any(self.offset) else None
+        if self.kind == "matmul":
+            self.weights = np.array(self.weights, dtype=np.intp)
+            self.bias = np.array(self.bias, dtype=np.intp) if all(b is not None for b in self.bias) else None
+            self.unique_weights = len(set(self.weights.ravel().tolist())) == self.weights.size
+            self.w_view, self.b_view = _strided(np, self.weights, self.bias, n_params)
+
+    def describe(self) -> str:
+        """What the group computes, in one line (the same for any parameter values)."""
+        if self.kind == "matmul":
+            m, k = self.weights.shape
+            plus_b = " + b" if self.bias is not None else ""
+            return f"Z = X·Wᵀ{plus_b}: {m} dot node{'s' if m > 1 else ''} as one product (batch × {k}) · ({k} × {m})"
+        if self.kind == "elementwise":
+            n = len(self.out)
+            return f"{self.op.name}: {n} node{'s' if n > 1 else ''} as one call on (batch × {n})"
+        return f"{self.op.name}: 1 node with {len(self.operands)} parents"
+
+
+# ------------------------------------------------------------------ tracing
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector (the graph has no cycles: reference counting frees it)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _refusal(read: Read, on: str) -> GraphDependsOnDataError:
+    return GraphDependsOnDataError(
+        f"compile_batch: f reads the number of a Value computed from {on} ({read.how}) at {read.where}, so "
+        f"its graph may differ for other {'examples' if on == 'the data' else 'parameter values'} and one trace "
+        "cannot stand for all. Build the graph from Value ops only (relu, abs and other kinks are fine), use "
+        "compile=False, or, if the graph is the same whatever the numbers, pass fixed_graph=True"
+    )
+
+
+def _trace(f: Callable[..., Any], row: list[float], params: list[Value], fixed_graph: bool) -> tuple[list[Value], Any]:
+    """(input leaves, what f returned) for one example, refusing a read of a data- or parameter-dependent number."""
+    leaves = [Value(x, f"x{i}") for i, x in enumerate(row)]
+    if fixed_graph:
+        with enable_grad():
+            return leaves, f(*leaves)
+    reads: list[GraphDependsOnDataError] = []
+
+    def refuse(on: str) -> Callable[[Read], None]:
+        def on_read(read: Read) -> None:
+            reads.append(_refusal(read, on))
+            raise reads[-1]
+
+        return on_read
+
+    with enable_grad(), watch_reads(leaves, refuse("the data")), watch_reads(params, refuse("the parameters")):
+        result = f(*leaves)
+    if reads:  # f caught the error itself
+        raise reads[0]
+    return leaves, result
+
+
+def _outputs(result: Any) -> list[Value]:
     outs = list(result) if isinstance(result, (list, tuple)) else [result]
     for i, o in enumerate(outs):
         if not isinstance(o, Value):
             raise TypeError(f"compile_batch: f must return a Value or a list of Values, got {type(o).__name__} at {i}")
-    order: list[Value] = []
-    seen: set[int] = set()
-    for o in outs:
-        for v in topological_order(o):
-            if id(v) not in seen:
-                seen.add(id(v))
-                order.append(v)
-    return leaves, outs, order
+    if not outs:
+        raise ValueError("compile_batch: f returned an empty list; it must return at least one Value")
+    return outs
 
 
-def _signature(leaves: list[Value], outs: list[Value], order: list[Value], params: list[Value]) -> list[Any]:
-    """What must be the same for every example: each node's op, parents and constants."""
-    index = {id(v): i for i, v in enumerate(order)}
-    param = {id(p): j for j, p in enumerate(params)}
-    inputs = {id(x): i for i, x in enumerate(leaves)}
-    sig: list[Any] = []
-    for v in order:
-        op, ps, constant = parts(v)
-        if not ps:
-            if id(v) in param:
-                sig.append(("param", param[id(v)]))
-            elif id(v) in inputs:
-                sig.append(("input", inputs[id(v)]))
-            else:
-                sig.append(("constant", v.data))
-        else:
-            sig.append((id(op), tuple(index[id(p)] for p in ps), constant))
-    sig.append(tuple(index[id(o)] for o in outs))
-    return sig
+def _op_nodes(outs: list[Value]) -> list[Value]:
+    """The op nodes (not the leaves: there may be 10⁵ weights) the outputs depend on, parents
+    first, each once: one walk, from a Σ of the outputs."""
+    if len(outs) == 1:
+        root = outs[0]
+    else:
+        with enable_grad():
+            root = vsum(outs)
+    order = _reverse_topological_order(root, with_leaves=False)[0]
+    order.reverse()
+    return order if len(outs) == 1 else order[:-1]
 
 
-def _describe(sig: list[Any], order: list[Value], k: int) -> str:
-    if k >= len(order):
-        return "the outputs differ"
-    v = order[k]
-    return f"node {k} ({v.label or v.op or 'a leaf'} = {v.data:.6g}) is {sig[k]!r}"
+def _constant_term(total: float, terms: list[float]) -> float:
+    """total − Σ terms: the constant a node added to its terms (dot's constant bias, vsum's numbers).
+
+    It is recomputed from floats, so a node without one leaves rounding (≈ ε·Σ|terms|):
+    below that bound it is 0. Only the numbers depend on it, never the plan."""
+    if not all(math.isfinite(t) for t in [total, *terms]):
+        return 0.0  # inf − inf: nothing can be told apart; the usual case is no constant
+    rest = total - math.fsum(terms)
+    bound = 4 * (len(terms) + 2) * _EPS * (math.fsum(abs(t) for t in terms) + abs(total))
+    return 0.0 if abs(rest) <= bound else rest
 
 
+def _row(examples: Sequence[Sequence[float]]) -> list[float]:
+    """The first example as floats (the one f is traced on), with errors naming the argument."""
+    if not hasattr(examples, "__len__") or isinstance(examples, (str, bytes)):
+        raise TypeError(f"compile_batch(examples) must be a list or array of rows, got {type(examples).__name__}")
+    if not len(examples):
+        raise ValueError("compile_batch(examples): give at least one example to trace")
+    first = examples[0]
+    if not hasattr(first, "__len__") or isinstance(first, (str, bytes)):
+        raise TypeError(f"compile_batch(examples): row 0 must be a list of numbers, got {type(first).__name__}")
+    return [_as_float(x, f"compile_batch(examples) row 0 item {i}") for i, x in enumerate(first)]
+
+
+# ------------------------------------------------------------------ the plan
 def _index(np: Any, cols: list[int]) -> Any:
     """``slice(a, b)`` for adjacent ascending columns (a view, no copy), else an index array."""
     if cols and cols == list(range(cols[0], cols[0] + len(cols))):
@@ -125,170 +235,120 @@ def _is_unique(index: Any) -> bool:
     return isinstance(index, slice) or len(set(index.tolist())) == len(index)
 
 
+def _place_dot(v: Value, ps: tuple[Value, ...], constant: Any, refs: list[Ref], level: int) -> tuple[Any, _Group]:
+    """A dot node: a row of a matrix product when its weights are parameters, its inputs nodes
+    and its bias (if any) a parameter; else one n-ary node. Decided by structure alone."""
+    k, consts = constant
+    w, x, rest = refs[:k], refs[k : 2 * k], refs[2 * k :]
+    d = v.local_grads  # (x₁ … x_k, w₁ … w_k, the constant partners): ∂z/∂w = x, ∂z/∂x = w
+    terms = list(map(mul, d[:k], d[k : 2 * k])) + [c * p.data for c, p in zip(consts, ps[2 * k :])]
+    offset = _constant_term(v.data, terms)
+    is_bias = len(rest) <= 1 and all(c == 1.0 for c in consts) and all(r[0] == "p" for r in rest)
+    if k and is_bias and all(r[0] == "p" for r in w) and all(r[0] == "v" for r in x):
+        bias = rest[0][1] if rest else None
+        group = _Group("matmul", DOT, [id(v)], [x], weights=[[j for _, j in w]], bias=[bias], offset=[offset])
+        return (level, "matmul", tuple(x), bias is None), group
+    return (level, "nary", id(v)), _Group("nary", DOT, [id(v)], [[r] for r in refs], constant, offset=[offset])
+
+
+def _place(v: Value, refs: list[Ref], level: int) -> tuple[Any, _Group]:
+    """The group key of node v (whose parents are ``refs``), and a one-node group holding it."""
+    op, ps, constant = parts(v)
+    assert op is not None
+    if op is DOT:
+        return _place_dot(v, ps, constant, refs, level)
+    if op.vectorised is None:
+        raise TypeError(
+            f"compile_batch: op {op.name!r} has no vectorised rule, so the graph cannot run as arrays; "
+            "use the engine's ops (or compile=False)"
+        )
+    if op.nary:  # vsum, vmax: any number of parents, one node per array call
+        offset = _constant_term(v.data, [p.data for p in ps]) if op is VSUM else 0.0  # vsum's numbers
+        return (level, "nary", id(v)), _Group("nary", op, [id(v)], [[r] for r in refs], constant, offset=[offset])
+    key = (level, "elementwise", id(op), constant, len(ps))
+    return key, _Group("elementwise", op, [id(v)], [[r] for r in refs], constant, offset=[0.0])
+
+
 class CompiledBatch:
     """The graph of ``f`` for one example, run over batches. See ``compile_batch``."""
 
-    def __init__(self, f: Callable[..., Any], params: Sequence[Value], examples: Sequence[Sequence[float]]) -> None:
+    def __init__(
+        self,
+        f: Callable[..., Any],
+        params: Sequence[Value],
+        examples: Sequence[Sequence[float]],
+        *,
+        fixed_graph: bool = False,
+    ) -> None:
         _check_callable(f, "compile_batch(f)")
-        if not hasattr(examples, "__len__") or isinstance(examples, str):
-            raise TypeError(f"compile_batch(examples) must be a list or array of rows, got {type(examples).__name__}")
+        _check_bool(fixed_graph, "compile_batch(fixed_graph)")
         self.np = require("numpy", "nn", "compile_batch")
-        np = self.np
-        self.params = list(params)
-        for j, p in enumerate(self.params):
-            if not isinstance(p, Value):
-                raise TypeError(f"compile_batch(params) must be Values, got {type(p).__name__} at {j}: {p!r}")
-        if len({id(p) for p in self.params}) != len(self.params):
-            raise ValueError("compile_batch(params): a parameter is listed twice")
-        if not len(examples):
-            raise ValueError("compile_batch(examples): give at least one example to trace")
-        picks = sorted({0, len(examples) // 2, len(examples) - 1})  # traced: the first, middle and last
-        rows = {r: [float(x) for x in examples[r]] for r in picks}
-        leaves, outs, order = _trace(f, rows[0])
-        sig = _signature(leaves, outs, order, self.params)
-        for r in picks[1:]:
-            other = _signature(*_trace(f, rows[r]), self.params)
-            if other != sig:
-                k = next((i for i, (s, t) in enumerate(zip(sig, other)) if s != t), min(len(sig), len(other)) - 1)
-                raise GraphDependsOnDataError(
-                    f"compile_batch: the graph of example {r} differs from the graph of example 0 "
-                    f"({len(other) - 1} nodes vs {len(sig) - 1}; first difference at node {k}: "
-                    f"{_describe(sig, order, k)}). The graph depends on the data (a Python branch on .data, "
-                    "a constant computed from .data, or dropout), so it cannot be compiled: use compile=False"
-                )
-        self.n_inputs = len(leaves)
-        self.values = np.array([p.data for p in self.params], dtype=float)  # the parameters' numbers
+        self.params = _checked_params(params)
+        self._f = f
+        with _gc_paused():  # tens of thousands of nodes, no cycles: no full collections on the way
+            leaves, result = _trace(f, _row(examples), self.params, fixed_graph)
+            outs = _outputs(result)
+            self.n_inputs = len(leaves)
+            self.values = self.np.array([p.data for p in self.params], dtype=float)  # the parameters' numbers
+            self._plan(leaves, outs, _op_nodes(outs))
+        self._V: Any = None
+
+    def _plan(self, leaves: list[Value], outs: list[Value], order: list[Value]) -> None:
+        """Group the nodes into array operations (by level, op and shared inputs), then give every node a column."""
         param = {id(p): j for j, p in enumerate(self.params)}
-        col: dict[int, int] = {}
-        inputs = {id(x) for x in leaves}
-        self._constants: list[tuple[int, float]] = []
-        level: dict[int, int] = {}
-        for v in order:
-            if id(v) in param:
-                continue
-            col[id(v)] = len(col)
-            op, ps, _ = parts(v)
-            if not ps:
-                if id(v) not in inputs:
-                    self._constants.append((col[id(v)], v.data))
-                level[id(v)] = 0
-            else:
-                level[id(v)] = 1 + max((level.get(id(p), 0) for p in ps), default=0)
-        self.n_columns = len(col)
-        self._input_cols = np.array([col[id(x)] for x in leaves], dtype=np.intp)
+        ref: dict[int, Ref] = {i: ("p", j) for i, j in param.items()}  # ("v", id) for any other node
+        ref.update((id(x), ("v", id(x))) for x in leaves)
+        level = dict.fromkeys(ref, 0)  # 0 for a leaf, 1 + the deepest parent's for an op node
+        constants: list[Value] = []
 
-        def ref(v: Value) -> Ref:
-            return ("p", param[id(v)]) if id(v) in param else ("v", col[id(v)])
+        def constant(v: Value) -> Ref:  # a leaf that is neither a parameter nor an input
+            constants.append(_checked_constant(v))
+            ref[id(v)], level[id(v)] = ("v", id(v)), 0
+            return ref[id(v)]
 
-        self._outputs = [ref(o) for o in outs]
         groups: dict[Any, _Group] = {}
-        for v in order:
-            op, ps, constant = parts(v)
-            if not ps or op is None:
-                continue
-            key, group = self._place(v, op, ps, constant, ref, level[id(v)], col[id(v)])
-            if key not in groups:
-                groups[key] = group
-                continue
-            g = groups[key]  # one more node for the same array operation
-            g.out += group.out
-            if g.kind == "matmul":  # the same inputs: one more row of weights
-                g.weights += group.weights
-                g.bias += group.bias
+        for v in order:  # op nodes, parents first
+            ps = v.parents
+            ids = list(map(id, ps))
+            refs = [ref.get(j) or constant(p) for j, p in zip(ids, ps)]
+            i = id(v)
+            ref[i] = ("v", i)
+            level[i] = 1 + max(map(level.__getitem__, ids))
+            key, group = _place(v, refs, level[i])
+            if key in groups:
+                groups[key].absorb(group)
             else:
-                for refs, more in zip(g.operands, group.operands):
-                    refs += more
+                groups[key] = group
+        for o in outs:  # an output may be a leaf
+            if id(o) not in ref:
+                constant(o)
         # by level: every group runs after the groups its operands come from
         self._groups = [g for _, g in sorted(((k[0], i), g) for i, (k, g) in enumerate(groups.items()))]
-        self._renumber()
+        self._assign_columns(leaves, constants, outs, param)
 
-    def _renumber(self) -> None:
-        """Give each group's outputs a block of adjacent columns, so a layer is a slice of the array."""
+    def _assign_columns(
+        self, leaves: list[Value], constants: list[Value], outs: list[Value], param: dict[int, int]
+    ) -> None:
+        """Columns: the inputs first (every one, used or not), then the constants, then each
+        group's outputs side by side, so a layer is a slice of the array."""
         np = self.np
-        new: dict[int, int] = {}
-        for c in [*list(self._input_cols), *(c for c, _ in self._constants)]:
-            new[c] = len(new)
-        data = set(range(len(new)))  # the input and constant columns: no gradient needed
+        column = {id(v): c for c, v in enumerate([*leaves, *constants])}
         for g in self._groups:
-            for c in g.out:
-                new[c] = len(new)
-        self._input_cols = _index(np, [new[c] for c in self._input_cols.tolist()])
-        self._constants = [(new[c], x) for c, x in self._constants]
-        self._outputs = [(kind, new[i] if kind == "v" else i) for kind, i in self._outputs]
+            for i in g.out:
+                column[i] = len(column)
+        self.n_columns = len(column)
+        self._input_cols = slice(0, len(leaves))
+        self._constants = [(column[id(v)], v.data) for v in constants]
+        data = set(range(len(leaves) + len(constants)))  # input and constant columns: no gradient needed
+        for g in self._groups:
+            g.finish(np, column, data, len(self.params))
+        self._outputs = [("p", param[id(o)]) if id(o) in param else ("v", column[id(o)]) for o in outs]
         out_cols = [i for kind, i in self._outputs if kind == "v"]
         self._output_index = _index(np, out_cols) if len(out_cols) == len(self._outputs) else None
-        for g in self._groups:
-            g.out = [new[c] for c in g.out]
-            g.operands = [[(kind, new[i] if kind == "v" else i) for kind, i in refs] for refs in g.operands]
-            g.out_index = _index(np, g.out)
-            g.operand_index = [
-                _index(np, [i for _, i in refs]) if all(kind == "v" for kind, _ in refs) else None
-                for refs in g.operands
-            ]
-            g.needs_grad = [any(kind == "p" or i not in data for kind, i in refs) for refs in g.operands]
-            g.unique = [index is not None and _is_unique(index) for index in g.operand_index]
-            if g.kind == "matmul":
-                g.weights = np.array(g.weights, dtype=np.intp)
-                g.bias = np.array(g.bias, dtype=np.intp) if all(b is not None for b in g.bias) else None
-                g.unique_weights = len(set(g.weights.ravel().tolist())) == g.weights.size
-                g.w_view, g.b_view = _strided(np, g.weights, g.bias, len(self.values))
-
-    def _place(
-        self,
-        v: Value,
-        op: Op,
-        ps: tuple[Value, ...],
-        constant: Any,
-        ref: Callable[[Value], Ref],
-        level: int,
-        column: int,
-    ) -> tuple[Any, _Group]:
-        """The group key of node v, and a one-node group holding it."""
-        out = [column]
-        refs = [ref(p) for p in ps]
-        if op is DOT:
-            k, consts = constant
-            rest = refs[2 * k :]
-            w, x = refs[:k], refs[k : 2 * k]
-            offset = (
-                v.data
-                - sum(a.data * b.data for a, b in zip(ps[:k], ps[k : 2 * k]))
-                - sum(c * p.data for c, p in zip(consts, ps[2 * k :]))
-            )
-            is_bias = len(rest) <= 1 and all(c == 1.0 for c in consts) and all(r[0] == "p" for r in rest)
-            if k and offset == 0.0 and is_bias and all(r[0] == "p" for r in w) and all(r[0] == "v" for r in x):
-                bias = rest[0][1] if rest else None
-                group = _Group("matmul", op, out, [x], weights=[[j for _, j in w]], bias=[bias])
-                return (level, "matmul", tuple(x), bias is None), group
-            return (level, "nary", id(v)), _Group("nary", op, out, [[r] for r in refs], constant, offset=offset)
-        if op.vectorised is None:
-            raise TypeError(
-                f"compile_batch: op {op.name!r} has no vectorised rule, so the graph cannot run as arrays; "
-                "use the engine's ops (or compile=False)"
-            )
-        if op is VSUM:  # Σ of the parents and of constants (the offset)
-            offset = v.data - sum(p.data for p in ps)
-            return (level, "nary", id(v)), _Group("nary", op, out, [[r] for r in refs], constant, offset=offset)
-        return (level, "elementwise", id(op), constant, len(ps)), _Group(
-            "elementwise", op, out, [[r] for r in refs], constant
-        )
 
     def describe(self) -> list[str]:
         """One line per array operation, in forward order: what it computes from how many scalar nodes."""
-        lines = []
-        for g in self._groups:
-            if g.kind == "matmul":
-                m, k = g.weights.shape
-                plus_b = " + b" if g.bias is not None else ""
-                lines.append(
-                    f"Z = X·Wᵀ{plus_b}: {m} dot node{'s' if m > 1 else ''} as one product (batch × {k}) · ({k} × {m})"
-                )
-            elif g.kind == "elementwise":
-                n = len(g.out)
-                lines.append(f"{g.op.name}: {n} node{'s' if n > 1 else ''} as one call on (batch × {n})")
-            else:
-                lines.append(f"{g.op.name}: 1 node with {len(g.operands)} parents")
-        return lines
+        return [g.describe() for g in self._groups]
 
     # --------------------------------------------------------------- running
     def read_params(self) -> None:
@@ -309,84 +369,150 @@ class CompiledBatch:
             out[:, pos] = V[:, i] if kind == "v" else self.values[i]
         return out
 
-    def forward(self, data: Any) -> Any:
-        """The outputs of f for every example (rows of ``data``), as a (batch × outputs) array."""
+    def _batch(self, data: Any) -> Any:
+        """``data`` as a (batch × inputs) float array, refusing what would convert silently."""
         np = self.np
-        X = np.asarray(data, dtype=float)
+        X = np.asarray(data)
+        kind = X.dtype.kind
+        if kind not in "fiu":
+            what = {"b": "booleans", "c": "complex numbers", "U": "strings", "S": "bytes", "O": "Python objects"}
+            raise TypeError(
+                f"compiled f(data) must hold real numbers (float or int), got an array of "
+                f"{what.get(kind, X.dtype.name)} (dtype {X.dtype})"
+            )
         if X.ndim != 2 or X.shape[1] != self.n_inputs:
             raise ValueError(f"compiled f: data must be (batch, {self.n_inputs}), got shape {X.shape}")
+        return X.astype(float, copy=False)
+
+    def forward(self, data: Any) -> Any:
+        """The outputs of f for every example (rows of ``data``), as a (batch × outputs) array.
+
+        A domain error (log of a negative, an overflowing exp) raises the scalar engine's
+        error for the first example where it happens, naming the example."""
+        np = self.np
+        X = self._batch(data)
         V = np.empty((X.shape[0], self.n_columns))
         V[:, self._input_cols] = X
         for c, x in self._constants:
             V[:, c] = x
-        P = self.values
-        for g in self._groups:
-            if g.kind == "matmul":  # Z = X·Wᵀ + b for the layer's neurons at once
-                Xin = self._gather(V, g.operands[0], g.operand_index[0])
-                W = (
-                    P[g.weights]
-                    if g.w_view is None
-                    else P[g.w_view].reshape(g.weights.shape[0], -1)[:, : g.weights.shape[1]]
-                )
-                Z = Xin @ W.T
-                if g.bias is not None:
-                    Z += P[g.bias] if g.b_view is None else P[g.b_view]
-                g.saved = (Xin, W)
-                V[:, g.out_index] = Z
-            elif g.kind == "elementwise":  # the op's array rule on every node of the group
-                n_ops = len(g.operands)
-                a = self._gather(V, g.operands[0], g.operand_index[0])
-                b = self._gather(V, g.operands[1], g.operand_index[1]) if n_ops == 2 else g.constant
-                out, grads = g.op.vectorised(np, a, b)  # type: ignore[misc]
-                V[:, g.out_index] = out
-                g.saved = grads[:n_ops]
-            else:  # one n-ary node
-                cols = [self._gather(V, refs, None)[:, 0] for refs in g.operands]
-                out, grads = g.op.vectorised(np, cols, g.constant)  # type: ignore[misc]
-                V[:, g.out[0]] = out + g.offset
-                g.saved = grads
+        failed: list[Any] = []  # NumPy's floating-point errors, checked after the pass (no warning printed)
+        with np.errstate(divide="call", over="call", invalid="call", under="ignore", call=lambda *e: failed.append(e)):
+            for g in self._groups:
+                if g.kind == "matmul":
+                    self._forward_matmul(g, V)
+                elif g.kind == "elementwise":
+                    self._forward_elementwise(g, V)
+                else:
+                    self._forward_nary(g, V)
         self._V = V
+        if failed:
+            self._raise_like_the_engine(X, V)
         return self._gather(V, self._outputs, self._output_index)
+
+    def _forward_matmul(self, g: _Group, V: Any) -> None:
+        """Z = X·Wᵀ + b for the layer's neurons at once."""
+        P = self.values
+        Xin = self._gather(V, g.operands[0], g.operand_index[0])
+        m, k = g.weights.shape
+        W = P[g.weights] if g.w_view is None else P[g.w_view].reshape(m, -1)[:, :k]
+        Z = Xin @ W.T
+        if g.bias is not None:
+            Z += P[g.bias] if g.b_view is None else P[g.b_view]
+        if g.offset is not None:
+            Z += g.offset
+        g.saved = (Xin, W)
+        V[:, g.out_index] = Z
+
+    def _forward_elementwise(self, g: _Group, V: Any) -> None:
+        """The op's array rule on every node of the group."""
+        n_ops = len(g.operands)
+        a = self._gather(V, g.operands[0], g.operand_index[0])
+        b = self._gather(V, g.operands[1], g.operand_index[1]) if n_ops == 2 else g.constant
+        out, grads = g.op.vectorised(self.np, a, b)  # type: ignore[misc]
+        V[:, g.out_index] = out
+        g.saved = grads[:n_ops]
+
+    def _forward_nary(self, g: _Group, V: Any) -> None:
+        """One n-ary node (vsum, or a dot that is not a row of a matrix product)."""
+        cols = [self._gather(V, refs, None)[:, 0] for refs in g.operands]
+        out, grads = g.op.vectorised(self.np, cols, g.constant)  # type: ignore[misc]
+        V[:, g.out[0]] = out if g.offset is None else out + g.offset[0]
+        g.saved = grads
+
+    def _raise_like_the_engine(self, X: Any, V: Any) -> None:
+        """A floating-point error happened: rerun f in the scalar engine on the first example
+        with a number that is not finite, and raise its error naming the example."""
+        np = self.np
+        bad = np.flatnonzero(~np.isfinite(V).all(axis=1))
+        if not len(bad):
+            return
+        i = int(bad[0])
+        old = [p.data for p in self.params]
+        self.write_params()
+        try:
+            with no_grad():
+                self._f(*[Value(x) for x in X[i].tolist()])
+        except (ArithmeticError, ValueError) as e:
+            raise type(e)(f"compiled f, example {i}: {e}") from None
+        finally:
+            for p, x in zip(self.params, old):
+                p.data = x
 
     def backward(self, d_outputs: Any) -> Any:
         """∂C/∂p for every parameter, given ∂C/∂output for every example of the last ``forward``."""
         np = self.np
         V = self._V
+        if V is None:
+            raise RuntimeError("compiled f: call forward(data) before backward(d_outputs)")
+        dO = np.asarray(d_outputs, dtype=float)
+        if dO.size != V.shape[0] * len(self._outputs):
+            raise ValueError(
+                f"compiled f: backward(d_outputs) needs one number per example and output "
+                f"({V.shape[0]} × {len(self._outputs)}), got shape {dO.shape}"
+            )
+        dO = dO.reshape(V.shape[0], len(self._outputs))
         G = np.zeros_like(V)
         dP = np.zeros_like(self.values)
-        dO = np.asarray(d_outputs, dtype=float).reshape(V.shape[0], len(self._outputs))
         for pos, (kind, i) in enumerate(self._outputs):
             if kind == "v":
                 G[:, i] += dO[:, pos]
             else:
                 dP[i] += dO[:, pos].sum()
         for g in reversed(self._groups):
-            upstream = G[:, g.out_index] if g.kind != "nary" else G[:, g.out[0] : g.out[0] + 1]
-            if g.kind == "matmul":  # ∂C/∂X = ∂C/∂Z·W, ∂C/∂W = ∂C/∂Zᵀ·X, ∂C/∂b = Σ ∂C/∂Z
-                Xin, W = g.saved
-                if g.needs_grad[0]:
-                    self._scatter(G, dP, g.operands[0], g.operand_index[0], g.unique[0], upstream @ W)
-                dW = upstream.T @ Xin
-                if g.w_view is not None:
-                    dP[g.w_view].reshape(g.weights.shape[0], -1)[:, : g.weights.shape[1]] += dW
-                elif g.unique_weights:
-                    dP[g.weights] += dW
-                else:
-                    np.add.at(dP, g.weights, dW)
-                if g.bias is not None:
-                    if g.b_view is not None:
-                        dP[g.b_view] += upstream.sum(axis=0)
-                    else:
-                        np.add.at(dP, g.bias, upstream.sum(axis=0))
+            if g.kind == "matmul":
+                self._backward_matmul(g, G, dP)
             elif g.kind == "elementwise":
+                upstream = G[:, g.out_index]
                 for refs, index, unique, needed, d in zip(g.operands, g.operand_index, g.unique, g.needs_grad, g.saved):
                     if needed:
                         self._scatter(G, dP, refs, index, unique, d * upstream)
             else:
+                upstream = G[:, g.out[0]]
                 for refs, needed, d in zip(g.operands, g.needs_grad, g.saved):
                     if needed:
-                        self._scatter(G, dP, refs, None, False, (d * upstream[:, 0])[:, None])
+                        self._scatter(G, dP, refs, None, False, (d * upstream)[:, None])
         return dP
+
+    def _backward_matmul(self, g: _Group, G: Any, dP: Any) -> None:
+        """∂C/∂X = ∂C/∂Z·W, ∂C/∂W = ∂C/∂Zᵀ·X, ∂C/∂b = Σ ∂C/∂Z."""
+        np = self.np
+        upstream = G[:, g.out_index]
+        Xin, W = g.saved
+        if g.needs_grad[0]:
+            self._scatter(G, dP, g.operands[0], g.operand_index[0], g.unique[0], upstream @ W)
+        dW = upstream.T @ Xin
+        m, k = g.weights.shape
+        if g.w_view is not None:
+            dP[g.w_view].reshape(m, -1)[:, :k] += dW
+        elif g.unique_weights:
+            dP[g.weights] += dW
+        else:
+            np.add.at(dP, g.weights, dW)
+        if g.bias is not None:
+            if g.b_view is not None:
+                dP[g.b_view] += upstream.sum(axis=0)
+            else:
+                np.add.at(dP, g.bias, upstream.sum(axis=0))
 
     def _scatter(self, G: Any, dP: Any, refs: list[Ref], index: Any, unique: bool, contribution: Any) -> None:
         """Add each operand's ∂C/∂operand into G (nodes) or dP (parameters, summed over the batch)."""
@@ -411,13 +537,44 @@ class CompiledBatch:
             raise ValueError(f"compiled f returns {len(self._outputs)} outputs; call forward and backward instead")
         F = self.forward(data)[:, 0]
         n = F.shape[0]
+        if not n:
+            raise ValueError("compiled f(data): data has no rows, and the mean of an empty batch is undefined")
         return float(F.mean()), self.backward(self.np.full(n, 1.0 / n))
 
 
+def _checked_params(params: Sequence[Value]) -> list[Value]:
+    if not hasattr(params, "__iter__") or isinstance(params, (str, Value)):
+        raise TypeError(f"compile_batch(params) must be a list of Values, got {type(params).__name__}")
+    ps = list(params)
+    for j, p in enumerate(ps):
+        if not isinstance(p, Value):
+            raise TypeError(f"compile_batch(params) must be Values, got {type(p).__name__} at {j}: {p!r}")
+    if len({id(p) for p in ps}) != len(ps):
+        raise ValueError("compile_batch(params): a parameter is listed twice")
+    return ps
+
+
+def _checked_constant(v: Value) -> Value:
+    """A leaf that is neither an input nor a parameter is a constant — unless f computed it
+    under ``no_grad`` (it then has an op but no parents), which hides what it came from."""
+    op = parts(v)[0]
+    if op is not None and not op.name:  # the engine's mark of a result computed under no_grad
+        raise GraphDependsOnDataError(
+            f"compile_batch: the graph of f holds {v!r}, computed under no_grad(), so it does not show what that "
+            "number came from (the data? the parameters?) and it would stay as traced on the first example; "
+            "compute it outside no_grad"
+        )
+    return v
+
+
 def compile_batch(
-    f: Callable[..., Value | Sequence[Value]], params: Sequence[Value], examples: Sequence[Sequence[float]]
+    f: Callable[..., Value | Sequence[Value]],
+    params: Sequence[Value],
+    examples: Sequence[Sequence[float]],
+    *,
+    fixed_graph: bool = False,
 ) -> CompiledBatch:
-    """Trace ``f(*x)`` on one example (x: Values made from a row of ``examples``) and return a
+    """Trace ``f(*x)`` once, on Values x made from the first row of ``examples``, and return a
     ``CompiledBatch`` that runs the same graph over a whole batch of rows as NumPy arrays.
 
     ``params`` are the Values ``f`` reads that are trained (the parameters); every other
@@ -425,5 +582,11 @@ def compile_batch(
     ∂mean/∂p as an array, in the order of ``params``); ``forward(X)`` / ``backward(dY)``
     for functions with several outputs. The parameters' numbers live in
     ``compiled.values`` (``read_params()`` / ``write_params()`` copy them from / to the Values).
+
+    If ``f`` reads a number out of a Value computed from the example or the parameters
+    (``.data``, ``float()``, ``bool()``, ``<``, formatting), its graph may differ for other
+    numbers: ``GraphDependsOnDataError`` names the line. ``fixed_graph=True`` says the graph
+    is the same for every example and parameter value (e.g. a read only for printing), and
+    skips the check.
     """
-    return CompiledBatch(f, params, examples)
+    return CompiledBatch(f, params, examples, fixed_graph=fixed_graph)

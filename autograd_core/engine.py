@@ -460,9 +460,14 @@ class Value:
             self._a, self._da = parents, floats
 
     # ------------------------------------------------------------ the numbers
+    # Each read of the number (not ``_data``, which only the engine uses) reports itself to
+    # ``_read_hook`` while a read watch is on (``autograd_core.reads``); otherwise it costs
+    # one test of a module global.
     @property
     def data(self) -> float:
         """The number this Value holds."""
+        if _read_hook is not None:
+            _read_hook(self, "data")
         return self._data
 
     @data.setter
@@ -479,30 +484,50 @@ class Value:
         self._grad = _as_float(x, "Value.grad")
 
     def __float__(self) -> float:
+        if _read_hook is not None:
+            _read_hook(self, "float")
         return self._data
 
     def __int__(self) -> int:
+        if _read_hook is not None:
+            _read_hook(self, "int")
         return int(self._data)
 
     def __round__(self, ndigits: int | None = None) -> float:
+        if _read_hook is not None:
+            _read_hook(self, "round")
         return round(self._data, ndigits)
 
     def __format__(self, spec: str) -> str:
-        return format(self._data, spec) if spec else repr(self)
+        if not spec:
+            return repr(self)
+        if _read_hook is not None:
+            _read_hook(self, "format")
+        return format(self._data, spec)
 
     def __bool__(self) -> bool:
+        if _read_hook is not None:
+            _read_hook(self, "bool")
         return self._data != 0.0
 
     def __lt__(self, other: Operand) -> bool:
+        if _read_hook is not None:
+            _compared_read(self, other, "<")
         return self._data < _compared(other, "<")
 
     def __le__(self, other: Operand) -> bool:
+        if _read_hook is not None:
+            _compared_read(self, other, "<=")
         return self._data <= _compared(other, "<=")
 
     def __gt__(self, other: Operand) -> bool:
+        if _read_hook is not None:
+            _compared_read(self, other, ">")
         return self._data > _compared(other, ">")
 
     def __ge__(self, other: Operand) -> bool:
+        if _read_hook is not None:
+            _compared_read(self, other, ">=")
         return self._data >= _compared(other, ">=")
 
     __eq__ = object.__eq__  # identity: Values are dict keys (SGD's momentum buffers)
@@ -951,6 +976,17 @@ class Value:
 
 
 _ADD, _MUL = Value._ADD, Value._MUL  # read by the inlined + and *
+
+
+_read_hook: Callable[[Value, str], None] | None = None  # set by autograd_core.reads while a watch is on
+
+
+def _compared_read(self: Value, other: object, op: str) -> None:
+    """Report a comparison to the read watch: both sides are read (a Value on the right too)."""
+    assert _read_hook is not None
+    _read_hook(self, op)
+    if isinstance(other, Value):
+        _read_hook(other, op)
 
 
 def _compared(other: object, op: str) -> float:

@@ -23,6 +23,7 @@ from autograd_core.engine import (
     no_grad,
     vsum,
 )
+from autograd_core.reads import call_watched
 
 Grads = Union[float, tuple[float, ...], Value, tuple[Value, ...]]
 
@@ -50,9 +51,14 @@ def _output(out: object, name: str) -> Value:
 def call(f: Callable[..., Any], args: Sequence[Value], name: str, *, record: bool = True) -> Any:
     """f(*args), recording its graph (also inside ``no_grad()``), or with ``record=False`` only
     its numbers: the one place the derivative functions call the user's f. ``name`` is the
-    function asking (``"grad"``, ``"gradcheck"``…), for messages about f."""
-    with enable_grad() if record else no_grad():
-        return f(*args)
+    function asking (``"grad"``, ``"gradcheck"``…), for messages about f. While recording, a
+    ``float()``, ``int()`` or ``round()`` of a Value computed from ``args`` warns
+    (``autograd_core.reads.DerivativeLostWarning``): its derivative would be lost silently."""
+    if not record:
+        with no_grad():
+            return f(*args)
+    with enable_grad():
+        return call_watched(f, args, name)
 
 
 def evaluate_with_grads(f: Callable[..., Value], xs: Sequence[float], name: str) -> tuple[float, list[float]]:

@@ -16,6 +16,7 @@ from typing import cast
 
 from autograd_core.engine import Value, _as_float, _check_bool, _check_callable
 from autograd_core.functional import call, evaluate_with_grads, hessian
+from autograd_core.reads import conversions_seen, likely_cause
 
 Point = list[float]
 Check = tuple[str, str, float, float]  # where, which derivative, analytical, numerical
@@ -201,16 +202,19 @@ def gradcheck(
     atol, rtol = _tolerance(atol, "gradcheck(atol)"), _tolerance(rtol, "gradcheck(rtol)")
     _check_bool(detect_kinks, "gradcheck(detect_kinks)")
     xs = _inputs(inputs, "gradcheck")
-    fx, analytical = evaluate_with_grads(f, xs, "gradcheck")
-    if detect_kinks:
-        _refuse_kinks(f, xs, eps, lambda a, n: atol + rtol * max(abs(a), abs(n)), order)
-    checks = _first_order_checks(f, xs, analytical, eps) if order == 1 else _second_order_checks(f, xs, eps)
+    with conversions_seen() as seen:  # float(x) and the like in f: the likely cause of a failure
+        fx, analytical = evaluate_with_grads(f, xs, "gradcheck")
+        if detect_kinks:
+            _refuse_kinks(f, xs, eps, lambda a, n: atol + rtol * max(abs(a), abs(n)), order)
+        checks = _first_order_checks(f, xs, analytical, eps) if order == 1 else _second_order_checks(f, xs, eps)
     failures = [r for c in checks if (r := _failure(c, eps, atol, rtol, order)) is not None]
     if failures:
         passed = len(checks) - len(failures)
         noun = "input" if order == 1 else "second derivative"
         raise GradcheckError(
             f"gradcheck{' (order 2)' if order == 2 else ''} failed for {len(failures)} of {len(checks)} {noun}s "
-            f"at f(x) = {fx!r} ({passed} other {noun}{'s' if passed != 1 else ''} passed):\n" + "\n".join(failures)
+            f"at f(x) = {fx!r} ({passed} other {noun}{'s' if passed != 1 else ''} passed):\n"
+            + "\n".join(failures)
+            + likely_cause(seen)
         )
     return True

@@ -7,19 +7,27 @@ applies SGD to an array of parameters with exactly ``SGD.step``'s arithmetic (mo
 weight decay, parameter groups) and ``clip_grad_norm``'s clipping. The parameters'
 numbers live in that array during training; ``write_back()`` copies them (and the
 momentum buffers) into the model's Values and the optimiser.
+
+The plan (the traced graph and its array operations) depends only on the model's
+structure — its modules, their settings and its parameter Values — not on their numbers,
+the loss (applied by its array rule) or the penalty (computed by the scalar engine). It is
+kept per model and reused by later ``fit(compile=True)`` calls, and traced again when
+that structure changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, cast
+import contextlib
+import weakref
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any
 
-from autograd_core import Value, compile_batch
+from autograd_core import CompiledBatch, Value, compile_batch
 from autograd_core.extras import require
 from nn.layers import Dropout
 from nn.losses import ON_ARRAYS
 from nn.module import Module
-from nn.optim import SGD
+from nn.optim import SGD, Optimizer
 
 
 class CompiledTraining:
@@ -29,7 +37,7 @@ class CompiledTraining:
         self,
         model: Module,
         loss: Callable[..., Value],
-        optimizer: SGD,
+        optimizer: Optimizer,
         penalty: Callable[[list[Value]], Value] | None,
         X: Sequence[Sequence[float]],
         y: Sequence[Any],
@@ -43,14 +51,17 @@ class CompiledTraining:
                 "fit(compile=True): dropout draws a new mask per example, so the graph depends on the data; "
                 "use compile=False"
             )
+        if not isinstance(optimizer, SGD):  # its array twin is SGD's rule only
+            raise ValueError(
+                f"fit(compile=True) supports the SGD optimiser; got {type(optimizer).__name__}: use compile=False"
+            )
         self.loss_on_arrays = ON_ARRAYS[loss]
         self.X = np.asarray(X, dtype=float)
         self.Y = np.asarray(y, dtype=float).reshape(len(y), -1)
         self.params = model.parameters()
         self.penalty = penalty
         self.optimizer = optimizer
-        forward = cast(Callable[[list[Value]], Any], model)  # a Module subclass with __call__
-        self.compiled = compile_batch(lambda *x: forward(list(x)), self.params, X)
+        self.compiled = compiled_model(model, self.params, X)
         index = {id(p): j for j, p in enumerate(self.params)}
         self.groups: list[tuple[Any, float, float, float]] = []  # (where in the array, lr, μ, λ)
         for g in optimizer.param_groups:
@@ -61,7 +72,7 @@ class CompiledTraining:
             self.groups.append((at, g["lr"], g["momentum"], g["weight_decay"]))
         self.velocity = np.zeros(len(self.params))
         self.has_velocity = np.zeros(len(self.params), dtype=bool)
-        for j, p in enumerate(self.params):
+        for j, p in enumerate(self.params if optimizer.state else ()):
             v = optimizer.state.get(p)
             if v is not None:
                 self.velocity[j], self.has_velocity[j] = v, True
@@ -92,18 +103,7 @@ class CompiledTraining:
             return cost, 0, norm
         if max_grad_norm is not None and norm > max_grad_norm:  # as clip_grad_norm
             grad *= max_grad_norm / (norm + 1e-6)
-        P = cb.values
-        for idx, lr, mu, wd in self.groups:
-            g = grad[idx]
-            if not mu and not wd:
-                P[idx] -= lr * g
-                continue
-            g = g + wd * P[idx]
-            if mu:
-                had = self.has_velocity[idx]
-                g = np.where(had, mu * self.velocity[idx] + g, g)
-                self.velocity[idx], self.has_velocity[idx] = g, True
-            P[idx] -= lr * g
+        sgd_on_arrays(np, cb.values, grad, self.groups, self.velocity, self.has_velocity)
         self._stale = True
         if A.shape[1] == 1:  # as nn.train.is_correct
             correct = int(((A[:, 0] > threshold) == (Y[:, 0] > 0)).sum())
@@ -112,13 +112,14 @@ class CompiledTraining:
             correct = int((A.argmax(axis=1) == labels).sum())
         return cost, correct, norm
 
-    def non_finite(self, names: list[str]) -> tuple[str, float] | None:
-        """(name, value) of the first NaN or infinite parameter, as fit checks the Values."""
+    def non_finite(self, named: Sequence[tuple[str, Value]]) -> tuple[str, float] | None:
+        """(name, value) of the first NaN or infinite parameter, as fit checks the Values
+        (``named``: the model's ``named_parameters()``, read only when one is found)."""
         P = self.compiled.values
         if self.np.isfinite(P.sum()):
             return None
         j = int(self.np.flatnonzero(~self.np.isfinite(P))[0])
-        return names[j], float(P[j])
+        return named[j][0], float(P[j])
 
     def write_back(self) -> None:
         """Copy the trained numbers into the model's Values and the momentum buffers into the optimiser."""
@@ -131,9 +132,69 @@ class CompiledTraining:
         self._stale = False
 
 
+def sgd_on_arrays(
+    np: Any, P: Any, grad: Any, groups: list[tuple[Any, float, float, float]], velocity: Any, has_velocity: Any
+) -> None:
+    """``SGD.step`` on arrays, in place: per group (where in P, lr, μ, λ), g = ∂C/∂p + λ·p;
+    with momentum v = μ·v + g (v = g the first time); p −= lr·g (or lr·v)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # a parameter that overflows: fit reports it by name
+        for idx, lr, mu, wd in groups:
+            g = grad[idx]
+            if not mu and not wd:
+                P[idx] -= lr * g
+                continue
+            g = g + wd * P[idx]
+            if mu:
+                had = has_velocity[idx]
+                g = np.where(had, mu * velocity[idx] + g, g)
+                velocity[idx], has_velocity[idx] = g, True
+            P[idx] -= lr * g
+
+
+_plans: weakref.WeakKeyDictionary[Module, tuple[Hashable, CompiledBatch]] = weakref.WeakKeyDictionary()
+
+
+def _structure(model: Module, params: list[Value]) -> Hashable:
+    """What the traced graph depends on: each module's class, mode and settings (numbers, strings,
+    and the identity of anything else, e.g. an activation function), and the parameter Values."""
+    modules = []
+    for m in model.modules():
+        settings = tuple(
+            (name, x if isinstance(x, (str, int, float, bool, type(None))) else id(x))
+            for name, x in vars(m).items()
+            if not isinstance(x, (Value, Module, list))
+        )
+        modules.append((type(m), m.training, settings))
+    return tuple(modules), tuple(map(id, params))
+
+
+def compiled_model(model: Module, params: list[Value], X: Sequence[Sequence[float]]) -> CompiledBatch:
+    """``compile_batch`` of ``model`` for one example, reused while the model's structure is the same."""
+    key = _structure(model, params)
+    try:
+        cached = _plans.get(model)
+    except TypeError:  # a model that cannot be weakly referenced or hashed: no cache
+        cached = None
+    if cached is not None and cached[0] == key:
+        cached[1].read_params()
+        return cached[1]
+    model_ref = weakref.ref(model) if hasattr(type(model), "__weakref__") else lambda: model
+
+    def forward(*x: Value) -> Any:  # the model, without keeping it alive from the cache
+        m = model_ref()
+        assert m is not None
+        return m(list(x))
+
+    compiled = compile_batch(forward, params, X)
+    with contextlib.suppress(TypeError):  # not weakly referable or not hashable: not cached
+        _plans[model] = (key, compiled)
+    return compiled
+
+
 def _norm(np: Any, g: Any) -> float:
     """‖g‖ as ``nn.optim.grad_norm`` computes it: scaled by max|g| when Σg² leaves the float range."""
-    squares = float(np.sum(g * g))
+    with np.errstate(over="ignore"):  # Σg² beyond the float range: scaled below
+        squares = float(np.sum(g * g))  # not g @ g: BLAS threads for one dot product cost more than it
     if 0.0 < squares < float("inf"):
         return float(np.sqrt(squares))
     m = float(np.max(np.abs(g))) if g.size else 0.0

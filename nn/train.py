@@ -317,10 +317,8 @@ class _Steps:
             raise _diverged(f"the loss is {cost}", epoch, self.optimizer)
         if not math.isfinite(norm):
             raise _diverged(f"the gradient norm ‖∂C/∂p‖ is {norm} (the loss is {cost:.4g})", epoch, self.optimizer)
-        if self.compiled is None:
-            bad = _non_finite(self.named)
-        else:
-            bad = self.compiled.non_finite([name for name, _ in self.named])
+        # [compile] non_finite reads the names only when a parameter is bad (not 10⁵ names per step)
+        bad = _non_finite(self.named) if self.compiled is None else self.compiled.non_finite(self.named)
         if bad is not None:
             raise _diverged(f"parameter {bad[0]} is {bad[1]} after an update", epoch, self.optimizer)
 
