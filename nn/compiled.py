@@ -3,10 +3,11 @@
 The model's graph for one example is traced once (``autograd_core.compile_batch``); each
 step then runs it over the batch, takes the loss and ∂C/∂a per example with the loss's
 array rule (``nn.losses.ON_ARRAYS``), backpropagates through the compiled graph, and
-applies SGD to an array of parameters with exactly ``SGD.step``'s arithmetic (momentum,
-weight decay, parameter groups) and ``clip_grad_norm``'s clipping. The parameters'
+applies the optimiser to an array of parameters with exactly its own arithmetic (``SGD``:
+momentum, weight decay; ``Adam``: bias-corrected moments; parameter groups and a learning
+rate that changes between epochs) and ``clip_grad_norm``'s clipping. The parameters'
 numbers live in that array during training; ``write_back()`` copies them (and the
-momentum buffers) into the model's Values and the optimiser.
+optimiser's state) into the model's Values and the optimiser.
 
 The plan (the traced graph and its array operations) depends only on the model's
 structure — its modules, their settings and its parameter Values — not on their numbers,
@@ -27,7 +28,7 @@ from autograd_core.extras import require
 from nn.layers import Dropout
 from nn.losses import ON_ARRAYS
 from nn.module import Module
-from nn.optim import SGD, Optimizer
+from nn.optim import SGD, Adam, Optimizer
 
 
 class CompiledTraining:
@@ -51,9 +52,11 @@ class CompiledTraining:
                 "fit(compile=True): dropout draws a new mask per example, so the graph depends on the data; "
                 "use compile=False"
             )
-        if not isinstance(optimizer, SGD):  # its array twin is SGD's rule only
+        twin = ON_ARRAYS_OPTIMISERS.get(type(optimizer))
+        if twin is None:
+            known = ", ".join(t.__name__ for t in ON_ARRAYS_OPTIMISERS)
             raise ValueError(
-                f"fit(compile=True) supports the SGD optimiser; got {type(optimizer).__name__}: use compile=False"
+                f"fit(compile=True) supports the optimisers {known}; got {type(optimizer).__name__}: use compile=False"
             )
         self.loss_on_arrays = ON_ARRAYS[loss]
         self.X = np.asarray(X, dtype=float)
@@ -62,20 +65,7 @@ class CompiledTraining:
         self.penalty = penalty
         self.optimizer = optimizer
         self.compiled = compiled_model(model, self.params, X)
-        index = {id(p): j for j, p in enumerate(self.params)}
-        self.groups: list[tuple[Any, float, float, float]] = []  # (where in the array, lr, μ, λ)
-        for g in optimizer.param_groups:
-            if any(id(p) not in index for p in g["params"]):
-                raise ValueError("fit(compile=True): the optimiser holds a Value that is not a parameter of the model")
-            idx = [index[id(p)] for p in g["params"]]
-            at = slice(idx[0], idx[0] + len(idx)) if idx == list(range(idx[0], idx[0] + len(idx))) else np.array(idx)
-            self.groups.append((at, g["lr"], g["momentum"], g["weight_decay"]))
-        self.velocity = np.zeros(len(self.params))
-        self.has_velocity = np.zeros(len(self.params), dtype=bool)
-        for j, p in enumerate(self.params if optimizer.state else ()):
-            v = optimizer.state.get(p)
-            if v is not None:
-                self.velocity[j], self.has_velocity[j] = v, True
+        self.update = twin(np, optimizer, self.params)
         self._stale = False
 
     def step(self, batch: Sequence[int], max_grad_norm: float | None, threshold: float) -> tuple[float, int, float]:
@@ -103,7 +93,7 @@ class CompiledTraining:
             return cost, 0, norm
         if max_grad_norm is not None and norm > max_grad_norm:  # as clip_grad_norm
             grad *= max_grad_norm / (norm + 1e-6)
-        sgd_on_arrays(np, cb.values, grad, self.groups, self.velocity, self.has_velocity)
+        self.update.step(cb.values, grad)
         self._stale = True
         if A.shape[1] == 1:  # as nn.train.is_correct
             correct = int(((A[:, 0] > threshold) == (Y[:, 0] > 0)).sum())
@@ -122,14 +112,82 @@ class CompiledTraining:
         return named[j][0], float(P[j])
 
     def write_back(self) -> None:
-        """Copy the trained numbers into the model's Values and the momentum buffers into the optimiser."""
+        """Copy the trained numbers into the model's Values and the optimiser's state (momentum, Adam's m and v)."""
         if not self._stale:
             return
         self.compiled.write_params()
+        self.update.write_back()
+        self._stale = False
+
+
+class _OnArrays:
+    """An optimiser's update applied to the parameter array: where each group's parameters sit in it.
+
+    The hyperparameters are read from ``optimizer.param_groups`` at every step, so a learning
+    rate changed between epochs (``fit(lr_schedule=...)``) applies as on the scalar path.
+    """
+
+    def __init__(self, np: Any, optimizer: Optimizer, params: list[Value]) -> None:
+        self.np, self.optimizer, self.params = np, optimizer, params
+        index = {id(p): j for j, p in enumerate(params)}
+        self.where: list[Any] = []  # per group: a slice of the array, or an index array
+        for g in optimizer.param_groups:
+            if any(id(p) not in index for p in g["params"]):
+                raise ValueError("fit(compile=True): the optimiser holds a Value that is not a parameter of the model")
+            idx = [index[id(p)] for p in g["params"]]
+            contiguous = idx == list(range(idx[0], idx[0] + len(idx)))
+            self.where.append(slice(idx[0], idx[0] + len(idx)) if contiguous else np.array(idx))
+
+    def held(self) -> list[tuple[int, Value]]:
+        """(position in the array, parameter) of each parameter with saved state in the optimiser."""
+        state = self.optimizer.state
+        return [(j, p) for j, p in enumerate(self.params) if p in state] if state else []
+
+
+class _SGDOnArrays(_OnArrays):
+    """``SGD.step`` on arrays (``sgd_on_arrays``), its momentum buffers kept in arrays."""
+
+    def __init__(self, np: Any, optimizer: Optimizer, params: list[Value]) -> None:
+        super().__init__(np, optimizer, params)
+        self.velocity = np.zeros(len(params))
+        self.has_velocity = np.zeros(len(params), dtype=bool)
+        for j, p in self.held():
+            self.velocity[j], self.has_velocity[j] = self.optimizer.state[p], True
+
+    def step(self, P: Any, grad: Any) -> None:
+        groups = [
+            (at, g["lr"], g["momentum"], g["weight_decay"]) for at, g in zip(self.where, self.optimizer.param_groups)
+        ]
+        sgd_on_arrays(self.np, P, grad, groups, self.velocity, self.has_velocity)
+
+    def write_back(self) -> None:
         state = self.optimizer.state
         for j in self.np.flatnonzero(self.has_velocity).tolist():
             state[self.params[j]] = float(self.velocity[j])
-        self._stale = False
+
+
+class _AdamOnArrays(_OnArrays):
+    """``Adam.step`` on arrays (``adam_on_arrays``), its step counts t and moments m, v kept in arrays."""
+
+    def __init__(self, np: Any, optimizer: Optimizer, params: list[Value]) -> None:
+        super().__init__(np, optimizer, params)
+        self.t = np.zeros(len(params), dtype=np.int64)
+        self.m = np.zeros(len(params))
+        self.v = np.zeros(len(params))
+        for j, p in self.held():
+            self.t[j], self.m[j], self.v[j] = self.optimizer.state[p]
+
+    def step(self, P: Any, grad: Any) -> None:
+        groups = [
+            (at, g["lr"], g["betas"], g["eps"], g["weight_decay"])
+            for at, g in zip(self.where, self.optimizer.param_groups)
+        ]
+        adam_on_arrays(self.np, P, grad, groups, self.t, self.m, self.v)
+
+    def write_back(self) -> None:
+        state = self.optimizer.state
+        for j in self.np.flatnonzero(self.t).tolist():
+            state[self.params[j]] = (int(self.t[j]), float(self.m[j]), float(self.v[j]))
 
 
 def sgd_on_arrays(
@@ -150,6 +208,33 @@ def sgd_on_arrays(
                 velocity[idx], has_velocity[idx] = g, True
             P[idx] -= lr * g
 
+
+def adam_on_arrays(
+    np: Any,
+    P: Any,
+    grad: Any,
+    groups: list[tuple[Any, float, tuple[float, float], float, float]],
+    t: Any,
+    m: Any,
+    v: Any,
+) -> None:
+    """``Adam.step`` on arrays, in place: per group (where in P, lr, (β₁, β₂), ε, λ), g = ∂C/∂p + λ·p,
+    t += 1, m = β₁·m + (1 − β₁)·g, v = β₂·v + (1 − β₂)·g², p −= lr/(1 − β₁ᵗ) · m/(√v/√(1 − β₂ᵗ) + ε)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # a parameter that overflows: fit reports it by name
+        for idx, lr, (beta1, beta2), eps, wd in groups:
+            g = grad[idx] + wd * P[idx] if wd else grad[idx]
+            t[idx] += 1
+            step = t[idx]
+            m[idx] = beta1 * m[idx] + (1.0 - beta1) * g
+            v[idx] = beta2 * v[idx] + (1.0 - beta2) * g * g
+            denom = np.sqrt(v[idx]) / np.sqrt(1.0 - beta2**step) + eps
+            P[idx] -= lr / (1.0 - beta1**step) * m[idx] / denom
+
+
+ON_ARRAYS_OPTIMISERS: dict[type[Optimizer], type[_SGDOnArrays] | type[_AdamOnArrays]] = {
+    SGD: _SGDOnArrays,
+    Adam: _AdamOnArrays,
+}
 
 _plans: weakref.WeakKeyDictionary[Module, tuple[Hashable, CompiledBatch]] = weakref.WeakKeyDictionary()
 

@@ -224,11 +224,19 @@ def test_compiled_training_uses_sgd_on_arrays(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_an_optimiser_without_an_array_twin_is_refused() -> None:
-    from nn import Adam
+    from nn import Optimizer
+
+    class Halving(Optimizer):  # a student's own optimiser: p ← p − ½·∂C/∂p
+        def __init__(self, params: list[Value]) -> None:
+            super().__init__(params, {})
+
+        def step(self) -> None:
+            for p in self.param_groups[0]["params"]:
+                p.data -= 0.5 * p.grad
 
     model = MLP(2, [4, 1], seed=0)
-    with pytest.raises(ValueError, match=r"supports the SGD optimiser; got Adam: use compile=False"):
-        fit(model, X_MOONS, Y_MOONS, hinge_loss, Adam(model.parameters()), 1, progress=False, compile=True)
+    with pytest.raises(ValueError, match=r"supports the optimisers SGD, Adam; got Halving: use compile=False"):
+        fit(model, X_MOONS, Y_MOONS, hinge_loss, Halving(model.parameters()), 1, progress=False, compile=True)
 
 
 def test_a_parameter_that_overflows_is_named_as_without_compile() -> None:
