@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import os
 import sys
-import sysconfig
 import threading
 import warnings
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -109,7 +108,7 @@ _active = 0  # watches on in any thread: the engine's hook is set while this is 
 _active_lock = threading.Lock()
 
 
-_STDLIB = sysconfig.get_paths()["stdlib"] + os.sep
+_STDLIB = os.path.dirname(os.__file__) + os.sep  # the standard library (os lives there)
 
 
 def _caller() -> FrameType | None:
@@ -123,9 +122,14 @@ def _caller() -> FrameType | None:
     return None if package in _LIBRARY else frame
 
 
+def _in_stdlib(filename: str) -> bool:
+    """True for the standard library's own files (not packages installed beside it)."""
+    return filename.startswith(_STDLIB) and "-packages" + os.sep not in filename[len(_STDLIB) :]
+
+
 def _users_line(frame: FrameType) -> FrameType:
     """The frame to name: past the standard library (``statistics.fmean`` calling ``float``), the caller's."""
-    while frame.f_code.co_filename.startswith(_STDLIB) and frame.f_back is not None:
+    while _in_stdlib(frame.f_code.co_filename) and frame.f_back is not None:
         frame = frame.f_back
     return frame
 
