@@ -9,7 +9,6 @@ CPython (tests/test_playground.py) as in Pyodide (tests/test_site_browser.py).
 from __future__ import annotations
 
 import contextlib
-import inspect
 import io
 import json
 from dataclasses import asdict
@@ -24,21 +23,13 @@ TIME_LIMIT = 15.0  # seconds of the class's code per check: about 3× the grader
 MAX_STDOUT = 20_000  # characters of print() output sent to the page (a print in _backward runs thousands of times)
 
 
-def options() -> dict[str, Any]:
-    """``time_limit=TIME_LIMIT`` where ``check_value_class`` takes it (its sys.settrace deadline per check)."""
-    return {"time_limit": TIME_LIMIT} if "time_limit" in inspect.signature(check_value_class).parameters else {}
-
-
 def grade(cls: type) -> dict[str, Any]:
     """``check_value_class(cls)`` as rows for the page, or the rows before the check that failed and its message."""
     try:
-        report = check_value_class(cls, **options())
+        report = check_value_class(cls, time_limit=TIME_LIMIT)
     except ValueClassCheckError as e:
-        message = str(e)
-        failed = getattr(e, "check", "") or message.split(":", 1)[0]
-        so_far = getattr(e, "report", None)  # the checks that passed before, where the grader records them
-        rows = [asdict(r) for r in so_far.results if r.status != "failed"] if so_far is not None else []
-        return {"passed": False, "summary": f"{failed} failed", "rows": rows, "failed": failed, "message": message}
+        rows = [asdict(r) for r in e.report.results if r.status != "failed"]
+        return {"passed": False, "summary": f"{e.check} failed", "rows": rows, "failed": e.check, "message": str(e)}
     rows = [asdict(r) for r in report.results]
     return {"passed": True, "summary": report.summary(), "rows": rows, "failed": None, "message": ""}
 
