@@ -19,6 +19,7 @@ from autograd_core.engine import (
 )
 from autograd_core.functional import grad, hessian, jvp, value_and_grad
 from autograd_core.gradcheck import GradcheckError, NonDifferentiablePointError, gradcheck, numerical_grad
+from autograd_core.reads import DerivativeLostWarning
 from autograd_core.stepping import BackpropStepper, BackwardStep, ParentUpdate, backward_steps
 from autograd_core.viz import Graph, GraphvizFailedError, GraphvizNotFoundError, draw_graph
 
@@ -26,6 +27,7 @@ __all__ = [
     "BackpropStepper",
     "BackwardStep",
     "CompiledBatch",
+    "DerivativeLostWarning",
     "GradcheckError",
     "Graph",
     "GraphDependsOnDataError",
