@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from autograd_core.extras import require
+from nn.conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool1d, MaxPool2d, Residual
 from nn.layers import MLP, Dropout, Layer, Neuron, Sequential
 from nn.module import Module
 
@@ -36,8 +37,11 @@ def to_torch(model: Module) -> Any:
     """A ``torch.nn.Module`` in float64 computing what ``model`` computes, with copies of its weights.
 
     ``Neuron``, ``Layer``, ``MLP``, ``Sequential`` and ``Dropout`` map to ``Linear`` +
-    activation, ``Sequential`` and ``Dropout``; the PyTorch model takes a (batch × nin)
-    tensor and returns (batch × nout), and is in train or eval mode as ``model`` is.
+    activation, ``Sequential`` and ``Dropout``; ``Conv1d``/``Conv2d`` to PyTorch's with the
+    same filters, the pools to ``MaxPool``/``AvgPool``, ``Flatten`` to ``Flatten`` and
+    ``Residual`` to a module computing x + F(x). The PyTorch model takes a batch
+    (batch × nin, or batch × channels × rows × columns) and returns the outputs as rows,
+    and is in train or eval mode as ``model`` is.
     """
     torch = _torch("to_torch")
     if not isinstance(model, Module):
@@ -64,10 +68,54 @@ def _export(model: Module, torch: Any) -> Any:
         return nn.Sequential(*parts)
     if isinstance(model, Sequential):
         return nn.Sequential(*(_export(m, torch) for m in model.layers))
-    raise TypeError(
-        f"to_torch: no PyTorch counterpart for {type(model).__name__} (supported: Neuron, Layer, MLP, Sequential, "
-        "Dropout)"
-    )
+    if isinstance(model, (Conv1d, Conv2d)):
+        return _conv(model, torch)
+    if isinstance(model, (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d)):
+        return getattr(nn, type(model).__name__)(model.kernel_size, model.stride)  # the same names in torch.nn
+    if isinstance(model, Flatten):
+        return nn.Flatten()  # (N, C, H, W) → (N, C·H·W): channel by channel, row by row, as ours
+    if isinstance(model, Residual):
+        return _residual(torch)(_export(model.module, torch))
+    raise TypeError(f"to_torch: no PyTorch counterpart for {type(model).__name__} (supported: {SUPPORTED})")
+
+
+SUPPORTED = (
+    "Neuron, Layer, MLP, Sequential, Dropout, Conv1d, Conv2d, MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, "
+    "Flatten, Residual"
+)
+
+
+def _conv(conv: Conv1d | Conv2d, torch: Any) -> Any:
+    """``Conv1d``/``Conv2d`` with weight[f] = filter f's weights (channel, then reading order) and bias[f] = b_f,
+    then the activation's module."""
+    make = torch.nn.Conv1d if isinstance(conv, Conv1d) else torch.nn.Conv2d
+    layer = make(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding, dtype=torch.float64)
+    weights = torch.tensor([[w.data for w in f.w] for f in conv.filters], dtype=torch.float64)
+    layer.weight.copy_(weights.reshape(layer.weight.shape))
+    layer.bias.copy_(torch.tensor([f.b.data for f in conv.filters], dtype=torch.float64))
+    act = _TO_TORCH[conv.activation](torch.nn)
+    return layer if act is None else torch.nn.Sequential(layer, act)
+
+
+_RESIDUAL: dict[int, Any] = {}  # the torch Module class x ↦ x + F(x), made once torch is imported
+
+
+def _residual(torch: Any) -> Any:
+    """A ``torch.nn.Module`` class computing x + F(x) for the module F it wraps."""
+    if id(torch) not in _RESIDUAL:
+
+        class Residual(torch.nn.Module):  # type: ignore[misc]
+            """x ↦ x + F(x), as ``nn.Residual``."""
+
+            def __init__(self, inner: Any) -> None:
+                super().__init__()
+                self.inner = inner
+
+            def forward(self, x: Any) -> Any:
+                return x + self.inner(x)
+
+        _RESIDUAL[id(torch)] = Residual
+    return _RESIDUAL[id(torch)]
 
 
 def _linear(neurons: list[Neuron], activation: str, torch: Any) -> Any:
@@ -80,31 +128,67 @@ def _linear(neurons: list[Neuron], activation: str, torch: Any) -> Any:
 
 
 def from_torch(module: Any) -> Module:
-    """The ``nn`` model of a PyTorch model made of ``Linear`` layers, each optionally followed by one
-    activation (ReLU, LeakyReLU(0.01), Tanh, Sigmoid, Softplus(beta=1)), and ``Dropout``, nested in
-    ``Sequential``s: one ``Layer`` per ``Linear``, in a ``Sequential`` when there are several modules.
+    """The ``nn`` model of a PyTorch model made of what maps back: ``Linear``, ``Conv1d`` and
+    ``Conv2d`` (square kernels, one stride and padding, zero padding, a bias), each optionally
+    followed by one activation (ReLU, LeakyReLU(0.01), Tanh, Sigmoid, Softplus(beta=1)); ``Dropout``;
+    ``MaxPool``/``AvgPool`` 1d/2d (no padding); ``Flatten()``; a residual block made by ``to_torch``;
+    nested in ``Sequential``s. One module each, in a ``Sequential`` when there are several.
 
     The weights are copied. Anything else raises a ``TypeError`` naming the module.
     """
     torch = _torch("from_torch")
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"from_torch(module) must be a torch.nn.Module, got {type(module).__name__}: {module!r}")
-    flat = _flatten(module, torch)
+    modules = _import_all(_flatten(module, torch), torch)
+    model = modules[0] if len(modules) == 1 else Sequential(*modules)
+    return model.train(module.training)
+
+
+def _import_all(flat: list[Any], torch: Any) -> list[Module]:
+    """Our modules for a flat list of PyTorch ones (a layer with weights takes the activation after it)."""
     modules: list[Module] = []
     i = 0
     while i < len(flat):
         m = flat[i]
-        if isinstance(m, torch.nn.Dropout):
-            modules.append(Dropout(float(m.p)))
-            i += 1
+        if isinstance(m, (torch.nn.Linear, torch.nn.Conv1d, torch.nn.Conv2d)):
+            activation = _activation_of(flat[i + 1], torch) if i + 1 < len(flat) else None
+            modules.append(_with_weights(m, activation or "linear", torch))
+            i += 2 if activation else 1
             continue
-        if not isinstance(m, torch.nn.Linear):
-            raise TypeError(f"from_torch: {m!r} at position {i} does not follow a Linear layer: no nn counterpart")
-        activation = _activation_of(flat[i + 1], torch) if i + 1 < len(flat) else None
-        modules.append(_layer(m, activation or "linear", torch))
-        i += 2 if activation else 1
-    model = modules[0] if len(modules) == 1 else Sequential(*modules)
-    return model.train(module.training)
+        modules.append(_without_weights(m, i, torch))
+        i += 1
+    return modules
+
+
+def _without_weights(m: Any, i: int, torch: Any) -> Module:
+    """Dropout, a pool, Flatten or a residual block; a ``TypeError`` for anything else."""
+    nn = torch.nn
+    if isinstance(m, nn.Dropout):
+        return Dropout(float(m.p))
+    pools = (nn.MaxPool1d, nn.MaxPool2d, nn.AvgPool1d, nn.AvgPool2d)
+    if isinstance(m, pools) and _is_plain_pool(m):
+        ours = {nn.MaxPool1d: MaxPool1d, nn.MaxPool2d: MaxPool2d, nn.AvgPool1d: AvgPool1d, nn.AvgPool2d: AvgPool2d}
+        return ours[type(m)](_one(m.kernel_size, m), _one(m.stride, m))
+    if isinstance(m, nn.Flatten) and (m.start_dim, m.end_dim) == (1, -1):
+        return Flatten()
+    if isinstance(m, _residual(torch)):
+        inner = _import_all(_flatten(m.inner, torch), torch)
+        return Residual(inner[0] if len(inner) == 1 else Sequential(*inner))
+    raise TypeError(f"from_torch: {m!r} at position {i} has no nn counterpart")
+
+
+def _is_plain_pool(m: Any) -> bool:
+    """A pool without padding, dilation or ceil mode (what nn's pools compute)."""
+    padding = m.padding if isinstance(m.padding, tuple) else (m.padding,)
+    return not any(padding) and not getattr(m, "ceil_mode", False) and getattr(m, "dilation", 1) in (1, (1, 1))
+
+
+def _one(size: Any, m: Any) -> int:
+    """A kernel size or stride given once or per axis, as one int (nn's modules have square windows)."""
+    sizes = set(size) if isinstance(size, tuple) else {size}
+    if len(sizes) != 1:
+        raise TypeError(f"from_torch: {m!r}: nn's windows are square, got {size}")
+    return int(sizes.pop())
 
 
 def _flatten(module: Any, torch: Any) -> list[Any]:
@@ -131,15 +215,25 @@ def _activation_of(m: Any, torch: Any) -> str | None:
     return kinds.get(type(m))
 
 
-def _layer(linear: Any, activation: str, torch: Any) -> Layer:
-    """A ``Layer`` with the ``Linear``'s weights (it must have a bias: every nn neuron has one)."""
-    if linear.bias is None:
-        raise TypeError(f"from_torch: {linear!r} has no bias, but every nn neuron has one (use bias=True)")
-    W = linear.weight.detach().to(torch.float64).tolist()
-    b = linear.bias.detach().to(torch.float64).tolist()
-    layer = Layer(linear.in_features, linear.out_features, activation)
-    for neuron, row, bj in zip(layer.neurons, W, b):
-        for w, wi in zip(neuron.w, row):
+def _with_weights(m: Any, activation: str, torch: Any) -> Module:
+    """A ``Layer`` for a ``Linear``, a ``Conv1d``/``Conv2d`` for PyTorch's, with its weights (it must have a
+    bias: every nn neuron and filter has one)."""
+    if m.bias is None:
+        raise TypeError(f"from_torch: {m!r} has no bias, but every nn neuron and filter has one (use bias=True)")
+    W = m.weight.detach().to(torch.float64)
+    b = m.bias.detach().to(torch.float64).tolist()
+    if isinstance(m, torch.nn.Linear):
+        ours: Module = Layer(m.in_features, m.out_features, activation)
+        units = ours.neurons  # type: ignore[attr-defined]
+    else:
+        if m.groups != 1 or m.padding_mode != "zeros" or set(m.dilation) != {1} or isinstance(m.padding, str):
+            raise TypeError(f"from_torch: {m!r}: nn's convolutions have groups=1, dilation 1 and zero padding")
+        make = Conv1d if isinstance(m, torch.nn.Conv1d) else Conv2d
+        k, stride, padding = _one(m.kernel_size, m), _one(m.stride, m), _one(m.padding, m)
+        ours = make(m.in_channels, m.out_channels, k, stride, padding, activation)
+        units = ours.filters
+    for unit, row, bj in zip(units, W.reshape(len(b), -1).tolist(), b):
+        for w, wi in zip(unit.w, row):
             w.data = wi
-        neuron.b.data = bj
-    return layer
+        unit.b.data = bj
+    return ours

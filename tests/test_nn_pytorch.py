@@ -139,9 +139,12 @@ def test_a_round_trip_keeps_every_number() -> None:
         (lambda: torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Softplus(beta=2.0)), "beta 1"),
         (
             lambda: torch.nn.Sequential(torch.nn.ReLU(), torch.nn.Linear(2, 2)),
-            r"ReLU\(\) at position 0 does not follow",
+            r"ReLU\(\) at position 0 has no nn counterpart",
         ),
-        (lambda: torch.nn.Conv1d(1, 1, 3), "does not follow a Linear layer"),
+        (lambda: torch.nn.Conv1d(1, 1, 3, dilation=2), "dilation 1"),
+        (lambda: torch.nn.Conv2d(1, 1, (3, 2)), "nn's windows are square, got \\(3, 2\\)"),
+        (lambda: torch.nn.MaxPool2d(2, padding=1), r"MaxPool2d.* has no nn counterpart"),
+        (lambda: torch.nn.GRU(2, 2), r"GRU\(2, 2\) at position 0 has no nn counterpart"),
     ],
 )
 def test_from_torch_refuses_what_has_no_counterpart(module, message) -> None:
@@ -167,3 +170,79 @@ def test_without_pytorch_the_error_names_the_extra(monkeypatch: pytest.MonkeyPat
     monkeypatch.setitem(sys.modules, "torch", None)  # import torch now raises ModuleNotFoundError
     with pytest.raises(MissingExtraError, match=r"to_torch needs the 'torch' package.*autograd-core\[bench\]"):
         to_torch(MLP(2, [1], seed=0))
+
+
+def cnn_2d() -> Sequential:
+    from nn import AvgPool2d, Conv2d, Flatten, MaxPool2d, Residual
+
+    return with_biases(
+        Sequential(
+            Conv2d(2, 3, 3, stride=1, padding=1, activation="relu", seed=1),
+            MaxPool2d(2),
+            Residual(Conv2d(3, 3, 3, padding=1, activation="tanh", seed=2)),
+            AvgPool2d(2, stride=1),
+            Flatten(),
+            Layer(3 * 2 * 2, 4, "linear", rng=random.Random(3)),
+        )
+    )
+
+
+def cnn_1d() -> Sequential:
+    """The MNIST-1D paper's CNN, smaller: Conv1d k5 s2 p1, then k3 s2 p1, pooling, linear."""
+    from nn import AvgPool1d, Conv1d, Flatten, MaxPool1d
+
+    return with_biases(
+        Sequential(
+            Conv1d(1, 4, 5, stride=2, padding=1, seed=1),
+            Conv1d(4, 4, 3, stride=2, padding=1, activation="sigmoid", seed=2),
+            MaxPool1d(2),
+            AvgPool1d(1),
+            Flatten(),
+            Layer(4 * 2, 3, "linear", rng=random.Random(3)),
+        )
+    )
+
+
+def in_torch_order(model: nn.Module) -> list:
+    """The parameters as PyTorch lists them: per layer all the weights (row by row), then all the biases."""
+    units_of = {"Conv1d": "filters", "Conv2d": "filters", "Layer": "neurons"}
+    order = []
+    for m in model.modules():
+        units = getattr(m, units_of.get(type(m).__name__, ""), None)
+        if units is not None:
+            order += [w for u in units for w in u.w] + [u.b for u in units]
+    assert sorted(map(id, order)) == sorted(map(id, model.parameters()))
+    return order
+
+
+def images(n: int, shape: tuple[int, ...], seed: int = 0) -> list:
+    """n examples of ``shape`` (channels, then rows/columns or positions) as nested lists."""
+    import numpy as np
+
+    return np.random.default_rng(seed).uniform(-1, 1, size=(n, *shape)).tolist()
+
+
+@pytest.mark.parametrize(("make", "shape"), [(cnn_2d, (2, 6, 6)), (cnn_1d, (1, 20))], ids=["2d", "1d"])
+def test_a_cnn_exports_with_the_same_outputs_and_gradients(make, shape) -> None:
+    model = make().eval()
+    X, y = images(5, shape, seed=1), [0, 2, 1, 1, 0]
+    exported = to_torch(model)
+    Xt = torch.tensor(X, dtype=torch.float64)
+    logits = exported(Xt)
+    torch.testing.assert_close(logits, torch.tensor(outputs(model, X), dtype=torch.float64), rtol=1e-12, atol=1e-12)
+    loss = sum(cross_entropy(model(x), t) for x, t in zip(X, y))
+    loss.backward()
+    torch.nn.functional.cross_entropy(logits, torch.tensor(y), reduction="sum").backward()
+    theirs = [p.grad.reshape(-1) for p in exported.parameters()]
+    ours = [p.grad for p in in_torch_order(model)]
+    close = {"rtol": 1e-10, "atol": 1e-12}
+    torch.testing.assert_close(torch.cat(theirs), torch.tensor(ours, dtype=torch.float64), **close)
+
+
+@pytest.mark.parametrize("make", [cnn_2d, cnn_1d], ids=["2d", "1d"])
+def test_a_cnn_round_trip_keeps_every_number_and_module(make) -> None:
+    model = make()
+    back = from_torch(to_torch(model))
+    assert [type(m).__name__ for m in back.layers] == [type(m).__name__ for m in model.layers]
+    assert [p.data for p in back.parameters()] == [p.data for p in model.parameters()]
+    assert back.state_dict() == model.state_dict()
