@@ -389,7 +389,13 @@ def test_value_page_passes_micrograd_and_names_a_wrong_mul(clean: Browser) -> No
     assert page.locator("#report .summary").text_content() == expected.summary()
     rows = page.locator("#report tr").evaluate_all("trs => trs.map(tr => [...tr.cells].map(td => td.textContent))")
     marks = {"passed": "✓", "not implemented": "·", "skipped": "·", "warning": "!"}
-    assert rows == [[marks[r.status], r.check, r.status, r.detail] for r in expected.results]
+    want = [[marks[r.status], r.check, r.status, r.detail] for r in expected.results]
+    # In Pyodide the grader allows 200 nested calls, not 1000 (WebAssembly's stack): the deep chain's
+    # warning names those numbers; everything else reads the same as in CPython.
+    deep = [i for i, row in enumerate(want) if row[1] == "deep chain"]
+    for i in deep:
+        assert rows[i][:3] == want[i][:3] and "recursion limit" in rows[i][3] and "200 nested calls" in rows[i][3]
+    assert [row for i, row in enumerate(rows) if i not in deep] == [row for i, row in enumerate(want) if i not in deep]
 
     wrong = source.replace("self.grad += other.data * out.grad", "self.grad += out.grad")
     assert wrong != source
