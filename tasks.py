@@ -167,7 +167,7 @@ def venv_python_version() -> str:
 
 def task_test(args: list[str]) -> None:
     """Lint, format, mypy, the whole suite (with notebooks, browser); engine + nn tests on the other Pythons (nox)."""
-    ensure_venv("dev")
+    ensure_venv(*(("dev", "bench") if os.environ.get("AUTOGRAD_CORE_REQUIRE_TORCH") else ("dev",)))
     ensure_program("dot")
     ensure_program("chromium")
     ensure_program("npm")  # the playground's browser test builds the site with npm ci

@@ -6,6 +6,7 @@ import math
 import random
 
 import pytest
+from conftest import torch_or_skip
 
 from autograd_core import Value
 from nn import MLP, SGD, Adam, cross_entropy
@@ -39,7 +40,7 @@ def losses_and_grads(model: MLP, X: list[list[float]], y: list[int]) -> float:
 
 
 def test_thirty_steps_agree_with_torch_optim_adam() -> None:
-    torch = pytest.importorskip("torch", reason="PyTorch is in the bench extra")
+    torch = torch_or_skip()
     from nn import to_torch
 
     rng = random.Random(0)

@@ -6,12 +6,13 @@ import random
 import sys
 
 import pytest
+from conftest import torch_or_skip
 
 import nn
 from autograd_core.extras import MissingExtraError
 from nn import MLP, Dropout, Layer, Neuron, Sequential, cross_entropy, from_torch, to_torch
 
-torch = pytest.importorskip("torch", reason="PyTorch is in the bench extra")
+torch = torch_or_skip()
 
 
 def inputs(n: int, nin: int, seed: int = 0, scale: float = 3.0) -> list[list[float]]:
