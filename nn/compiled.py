@@ -19,6 +19,7 @@ that structure changes.
 from __future__ import annotations
 
 import contextlib
+import operator
 import weakref
 from collections.abc import Callable, Hashable, Sequence
 from typing import Any
@@ -42,7 +43,9 @@ class CompiledTraining:
         penalty: Callable[[list[Value]], Value] | None,
         X: Sequence[Sequence[float]],
         y: Sequence[Any],
+        params: list[Value] | None = None,
     ) -> None:
+        """``params``: ``model.parameters()``, when the caller has them already (fit)."""
         np = self.np = require("numpy", "nn", "fit(compile=True)")
         if loss not in ON_ARRAYS:
             known = ", ".join(f.__name__ for f in ON_ARRAYS)
@@ -61,7 +64,7 @@ class CompiledTraining:
         self.loss_on_arrays = ON_ARRAYS[loss]
         self.X = np.asarray(X, dtype=float)
         self.Y = np.asarray(y, dtype=float).reshape(len(y), -1)
-        self.params = model.parameters()
+        self.params = model.parameters() if params is None else params
         self.penalty = penalty
         self.optimizer = optimizer
         self.compiled = compiled_model(model, self.params, X)
@@ -129,8 +132,14 @@ class _OnArrays:
 
     def __init__(self, np: Any, optimizer: Optimizer, params: list[Value]) -> None:
         self.np, self.optimizer, self.params = np, optimizer, params
-        index = {id(p): j for j, p in enumerate(params)}
         self.where: list[Any] = []  # per group: a slice of the array, or an index array
+        if holds_in_order(optimizer, params):  # the usual case, SGD(model.parameters()): slices, found fast
+            start = 0
+            for g in optimizer.param_groups:
+                self.where.append(slice(start, start + len(g["params"])))
+                start += len(g["params"])
+            return
+        index = {id(p): j for j, p in enumerate(params)}
         for g in optimizer.param_groups:
             if any(id(p) not in index for p in g["params"]):
                 raise ValueError("fit(compile=True): the optimiser holds a Value that is not a parameter of the model")
@@ -188,6 +197,12 @@ class _AdamOnArrays(_OnArrays):
         state = self.optimizer.state
         for j in self.np.flatnonzero(self.t).tolist():
             state[self.params[j]] = (int(self.t[j]), float(self.m[j]), float(self.v[j]))
+
+
+def holds_in_order(optimizer: Optimizer, params: list[Value]) -> bool:
+    """True when the optimiser's groups hold exactly ``params``, in this order."""
+    held = [p for g in optimizer.param_groups for p in g["params"]]
+    return len(held) == len(params) and all(map(operator.is_, held, params))
 
 
 def sgd_on_arrays(

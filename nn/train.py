@@ -24,7 +24,7 @@ from typing import Any, Union
 from autograd_core import Value, no_grad
 from autograd_core.extras import MissingExtraError, require
 from nn._checks import function, got, integer, real, rng_or_none, sequence
-from nn.compiled import CompiledTraining
+from nn.compiled import CompiledTraining, holds_in_order
 from nn.data import batches
 from nn.module import Module
 from nn.optim import Optimizer, clip_grad_norm, grad_norm
@@ -222,7 +222,7 @@ def _check_optimizer(optimizer: Any, params: list[Value]) -> None:
             f"fit(optimizer) must be an optimiser such as SGD(model.parameters(), lr=0.1), got {got(optimizer)}"
         )
     groups = getattr(optimizer, "param_groups", None)
-    if groups is None or not params:
+    if groups is None or not params or (isinstance(optimizer, Optimizer) and holds_in_order(optimizer, params)):
         return
     held = {id(p) for group in groups for p in group["params"]}
     n = sum(id(p) in held for p in params)
@@ -431,7 +431,7 @@ def fit(
     if bar is not None:
         epoch_range = bar(epoch_range, desc="fit", unit="epoch", disable=None)  # disable=None: off if not a tty
     model.train()
-    compiled = CompiledTraining(model, loss, optimizer, penalty, X, y) if compile else None
+    compiled = CompiledTraining(model, loss, optimizer, penalty, X, y, [p for _, p in named]) if compile else None
     steps = _Steps(model, named, loss, optimizer, penalty, max_grad_norm, _threshold(model), compiled)
     # compiled: batches of example indices into its arrays (the same rng calls, the same order)
     Xs, ys = (range(len(X)), range(len(X))) if compiled is not None else (X, y)
