@@ -22,10 +22,8 @@ extra).
 
 from __future__ import annotations
 
-import gc
 import math
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from operator import mul
 from typing import Any
@@ -40,6 +38,7 @@ from autograd_core.engine import (
     _check_callable,
     _reverse_topological_order,
     enable_grad,
+    gc_paused,
     no_grad,
     parts,
     vsum,
@@ -118,18 +117,6 @@ class _Group:
 
 
 # ------------------------------------------------------------------ tracing
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector (the graph has no cycles: reference counting frees it)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def _refusal(read: Read, on: str) -> GraphDependsOnDataError:
     return GraphDependsOnDataError(
         f"compile_batch: f reads the number of a Value computed from {on} ({read.how}) at {read.where}, so "
@@ -285,7 +272,7 @@ class CompiledBatch:
         self.np = require("numpy", "nn", "compile_batch")
         self.params = _checked_params(params)
         self._f = f
-        with _gc_paused():  # tens of thousands of nodes, no cycles: no full collections on the way
+        with gc_paused():  # tens of thousands of nodes, no cycles: no full collections on the way
             leaves, result = _trace(f, _row(examples), self.params, fixed_graph)
             outs = _outputs(result)
             self.n_inputs = len(leaves)

@@ -26,11 +26,12 @@ reader outside it (stepping, drawing, compile, jvp) reads a node through ``Value
 
 from __future__ import annotations
 
+import gc
 import math
 import numbers
 import operator
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass, replace
 from operator import mul
@@ -91,6 +92,21 @@ def enable_grad() -> AbstractContextManager[None]:
 def is_grad_enabled() -> bool:
     """True unless called inside ``no_grad()``."""
     return _grad_enabled.get()
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector inside the block. Building a graph allocates tens of
+    thousands of nodes, which would trigger repeated full collections; a graph has no cycles,
+    so reference counting frees it as soon as the last reference goes (``fit`` and
+    ``compile_batch`` build theirs inside)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _constant(x: object) -> float | None:

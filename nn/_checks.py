@@ -77,3 +77,14 @@ def sequence(x: object, where: str, what: str) -> Sequence[Any]:
     if isinstance(x, (str, bytes, dict)) or not hasattr(x, "__len__") or not hasattr(x, "__getitem__"):
         raise TypeError(f"{where} must be a list of {what}, got {got(x)}")
     return cast(Sequence[Any], x)
+
+
+def nested_lengths(x: object) -> tuple[int, ...]:
+    """The lengths of nested lists along their first items: (3, 4) for 3 rows of 4; () for a number."""
+    dims: list[int] = []
+    while hasattr(x, "__len__") and not isinstance(x, (str, bytes, dict)):
+        dims.append(len(x))
+        if not len(x):
+            break
+        x = x[0]  # type: ignore[index]
+    return tuple(dims)

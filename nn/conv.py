@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar, Union
 
 from autograd_core import Value, dot, vmax, vsum
-from nn._checks import got, integer
+from nn._checks import got, integer, nested_lengths
 from nn.activations import check_activation, get_activation
 from nn.init import check_init, default_init, init_weights
 from nn.module import Module, class_name
@@ -384,11 +384,7 @@ def _add(x: Any, y: Any, where: str, at: str) -> Any:
 
 def _shape(x: Any) -> str:
     """The nested lengths of x, e.g. "3×4", or "a number"."""
-    dims = []
-    while isinstance(x, (list, tuple)):
-        dims.append(len(x))
-        x = x[0] if x else None
-    return "×".join(map(str, dims)) if dims else "a number"
+    return "×".join(map(str, nested_lengths(x))) or "a number"
 
 
 __all__ = [

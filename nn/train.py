@@ -10,20 +10,19 @@ step, next to the O(parameters × batch) of the step itself.
 
 from __future__ import annotations
 
-import gc
 import math
 import numbers
 import random
 import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 from autograd_core import Value, no_grad
+from autograd_core.engine import gc_paused
 from autograd_core.extras import MissingExtraError, require
-from nn._checks import function, got, integer, real, rng_or_none, sequence
+from nn._checks import function, got, integer, nested_lengths, real, rng_or_none, sequence
 from nn.compiled import CompiledTraining, holds_in_order
 from nn.data import batches
 from nn.module import Module
@@ -239,20 +238,6 @@ def _check_optimizer(optimizer: Any, params: list[Value]) -> None:
         )
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector. A step allocates tens of thousands of nodes, which
-    would trigger repeated full collections; the graph has no cycles, so reference
-    counting frees it as soon as the step returns."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 @dataclass
 class _Steps:
     """The gradient steps of ``fit``, through the scalar engine or a compiled plan, each checked:
@@ -278,7 +263,7 @@ class _Steps:
             if self.compiled is not None:
                 cost, n_correct, norm = self.compiled.step(Xb, self.max_grad_norm, self.threshold)
             else:
-                with _gc_paused():
+                with gc_paused():
                     cost, n_correct, norm = self.step(Xb, yb)
             self.check(epoch, cost, norm)
             total += cost * len(Xb)
@@ -471,23 +456,12 @@ def _check_validation(
         raise TypeError(f"fit(validation) must be a pair (X_val, y_val), got {got(validation)}")
     X_val, y_val = validation
     _check_data(X_val, y_val, "fit(validation)")
-    if _shape(X_val[0]) != _shape(X[0]):
+    if nested_lengths(X_val[0]) != nested_lengths(X[0]):
         raise ValueError(
-            f"fit(validation): a validation example has shape {_shape(X_val[0])}, a training example "
-            f"{_shape(X[0])}: they must match"
+            f"fit(validation): a validation example has shape {nested_lengths(X_val[0])}, a training example "
+            f"{nested_lengths(X[0])}: they must match"
         )
     return _Validation(X_val, y_val, loss, threshold, patience)
-
-
-def _shape(x: Any) -> tuple[int, ...]:
-    """The nested lengths of one example (a list of inputs, or an image of lists)."""
-    dims: list[int] = []
-    while hasattr(x, "__len__") and not isinstance(x, (str, bytes, dict)):
-        dims.append(len(x))
-        if not len(x):
-            break
-        x = x[0]
-    return tuple(dims)
 
 
 def _check_fit_arguments(

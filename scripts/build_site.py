@@ -48,7 +48,17 @@ PYODIDE_FILES = (  # what loadPyodide fetches; the rest of the npm package is fo
 )
 VIZ_BUNDLES = ("lib/viz-standalone.mjs", "dist/viz.js")  # @viz-js/viz's ES module with the wasm inlined (≤ 3.11, later)
 PYTHON_PACKAGES = ("autograd_core", "nn")
-PAGE_FILES = ("index.html", "app.js", "value.html", "value.js", "editor.js", "python.js", "worker.js", "style.css")
+PAGE_FILES = (
+    "index.html",
+    "app.js",
+    "value.html",
+    "value.js",
+    "editor.js",
+    "page.js",
+    "python.js",
+    "worker.js",
+    "style.css",
+)
 PAGE_MODULES = ("playground.py", "value_page.py")  # the pages' Python side, at the top of Pyodide's sys.path
 
 

@@ -3,9 +3,9 @@
 // no other host. Code from the address is shown, and runs only when Run is pressed.
 import { codeFromHash, editorKeys, saveAddress } from "./editor.js";
 import { Python, Stopped, inertSvg } from "./python.js";
+import { $, isPresenting, setPresenting, setStatus, showText } from "./page.js";
 import { instance as vizInstance } from "./viz/viz.mjs";
 
-const $ = (id) => document.getElementById(id);
 const editor = $("code");
 const MIN_TEXT_PX = { present: 14, page: 10 }; // node text never smaller: the graph scrolls instead
 const MAX_ZOOM = 2; // a small graph grows to fill the screen up to twice its natural size
@@ -19,16 +19,6 @@ let scale = null; // px per SVG unit, chosen from position 0 and kept for every 
 let overviewSvg = null; // position 0's SVG: its size is every step's size, so the graph never moves
 let runs = 0; // counts runs, so that a frame arriving after a newer run is dropped
 const frames = new Map(); // position -> Promise of { svg, caption }, drawn when first shown
-
-function setStatus(text, done = false) {
-  $("status").textContent = text;
-  $("status").classList.toggle("done", done);
-}
-
-function showText(id, text) {
-  $(id).textContent = text;
-  $(id).hidden = !text;
-}
 
 const python = new Python({
   archives: ["python.zip"],
@@ -67,7 +57,6 @@ async function callPython(name, ...args) {
 }
 
 // ---- the code in the address, ?present for presentation mode; the editor's keys ----
-const isPresenting = () => document.body.classList.contains("present");
 const saveCode = () => saveAddress(editor.value, isPresenting());
 editorKeys(editor, () => run());
 editor.addEventListener("input", () => {
@@ -213,9 +202,7 @@ function stop() {
 }
 
 function present(on) {
-  document.body.classList.toggle("present", on);
-  $("present").setAttribute("aria-pressed", String(on));
-  $("present").textContent = on ? "Exit presentation" : "Present";
+  setPresenting(on);
   if (codeFromHash() !== null || on) saveCode();
   rescale();
 }

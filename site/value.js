@@ -2,24 +2,13 @@
 // Worker (python.js), with hypothesis from its pure-Python wheel. Code from the address waits for Check.
 import { codeFromHash, editorKeys, saveAddress } from "./editor.js";
 import { Python, Stopped } from "./python.js";
+import { $, isPresenting, setPresenting, setStatus, showText } from "./page.js";
 
-const $ = (id) => document.getElementById(id);
 const editor = $("code");
 const MARK = { passed: "✓", "not implemented": "·", skipped: "·", warning: "!", failed: "✗" };
 
 let skeleton = "";
 
-function setStatus(text, done = false) {
-  $("status").textContent = text;
-  $("status").classList.toggle("done", done);
-}
-
-function showText(id, text) {
-  $(id).textContent = text;
-  $(id).hidden = !text;
-}
-
-const isPresenting = () => document.body.classList.contains("present");
 const saveCode = () => saveAddress(editor.value, isPresenting());
 
 const python = new Python({
@@ -93,9 +82,7 @@ async function check() {
 }
 
 function present(on) {
-  document.body.classList.toggle("present", on);
-  $("present").setAttribute("aria-pressed", String(on));
-  $("present").textContent = on ? "Exit presentation" : "Present";
+  setPresenting(on);
   if (codeFromHash() !== null || on) saveCode();
 }
 
