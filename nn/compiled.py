@@ -19,9 +19,10 @@ that structure changes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import operator
 import weakref
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any
 
 from autograd_core import CompiledBatch, Value, compile_batch
@@ -106,6 +107,17 @@ class CompiledTraining:
             labels = Y[:, 0] if Y.shape[1] == 1 else Y.argmax(axis=1)
             correct = int((A.argmax(axis=1) == labels).sum())
         return cost, correct, norm
+
+    @contextlib.contextmanager
+    def on_one_blas_thread(self) -> Iterator[None]:
+        """NumPy's BLAS on one thread while the steps run (then as it was): a step's matrices are
+        small, and threads cost more than they give — 4.7× slower on the MNIST-1D CNN on a busy
+        2-core machine (one thread is also how the benchmarks run PyTorch)."""
+        limiter = _blas_threads().limit(limits=1, user_api="blas")
+        try:
+            yield
+        finally:
+            limiter.restore_original_limits()
 
     def non_finite(self, named: Sequence[tuple[str, Value]]) -> tuple[str, float] | None:
         """(name, value) of the first NaN or infinite parameter, as fit checks the Values
@@ -295,6 +307,13 @@ def compiled_model(
     with contextlib.suppress(TypeError):  # not weakly referable or not hashable: not cached
         _plans[model] = (key, compiled)
     return compiled
+
+
+@functools.cache
+def _blas_threads() -> Any:
+    """threadpoolctl's view of the BLAS libraries NumPy loaded (found once: it scans the process)."""
+    threadpoolctl = require("threadpoolctl", "nn", "fit(compile=True)")
+    return threadpoolctl.ThreadpoolController()
 
 
 def _norm(np: Any, g: Any) -> float:
