@@ -10,6 +10,7 @@ step, next to the O(parameters × batch) of the step itself.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import random
@@ -420,20 +421,23 @@ def fit(
     steps = _Steps(model, named, loss, optimizer, penalty, max_grad_norm, _threshold(model), compiled)
     # compiled: batches of example indices into its arrays (the same rng calls, the same order)
     Xs, ys = (range(len(X)), range(len(X))) if compiled is not None else (X, y)
+    one_thread = compiled.on_one_blas_thread() if compiled is not None else contextlib.nullcontext()
     try:
-        for epoch in epoch_range:
-            if lr_schedule is not None:
-                _set_learning_rate(optimizer, lr_schedule, epoch)
-            start = time.perf_counter()
-            total, correct, norms = steps.epoch(epoch, batches(Xs, ys, size, shuffle=batch_size is not None, rng=rng))
-            _record(history, total / len(X), correct / len(X), norms, time.perf_counter() - start)
-            if compiled is not None:
-                compiled.write_back()
-            stop = watch is not None and watch.record(epoch, model, history)
-            if bar is not None:
-                epoch_range.set_postfix(loss=f"{history.losses[-1]:.4f}", acc=f"{history.accuracies[-1]:.3f}")
-            if (callback is not None and callback(epoch, history) is True) or stop:
-                break
+        with one_thread:
+            for epoch in epoch_range:
+                if lr_schedule is not None:
+                    _set_learning_rate(optimizer, lr_schedule, epoch)
+                start = time.perf_counter()
+                batched = batches(Xs, ys, size, shuffle=batch_size is not None, rng=rng)
+                total, correct, norms = steps.epoch(epoch, batched)
+                _record(history, total / len(X), correct / len(X), norms, time.perf_counter() - start)
+                if compiled is not None:
+                    compiled.write_back()
+                stop = watch is not None and watch.record(epoch, model, history)
+                if bar is not None:
+                    epoch_range.set_postfix(loss=f"{history.losses[-1]:.4f}", acc=f"{history.accuracies[-1]:.3f}")
+                if (callback is not None and callback(epoch, history) is True) or stop:
+                    break
     finally:
         if compiled is not None:
             compiled.write_back()  # the model holds the last weights, also after an error
