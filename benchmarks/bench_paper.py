@@ -104,7 +104,8 @@ def shaped(X: np.ndarray, signal: bool) -> np.ndarray:
 def test_accuracy(model: Module, X: np.ndarray, y: np.ndarray, signal: bool) -> float:
     """Fraction of the test signals whose largest score is the label, by the engine's compiled forward pass."""
     forward = (lambda *x: model([list(x)])) if signal else (lambda *x: model(list(x)))
-    scores = compile_batch(forward, list(model.parameters()), X).forward(X)
+    rows = X.reshape(len(X), -1)  # compile_batch traces on one row of numbers: a signal's one channel
+    scores = compile_batch(forward, model.parameters(), rows).forward(rows)
     return float(np.mean(scores.argmax(axis=1) == y))
 
 
