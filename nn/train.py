@@ -323,8 +323,12 @@ class _Validation:
     best_state: dict[str, float] | None = None
     waited: int = 0
 
-    def evaluate(self, model: Module) -> tuple[float, float]:
-        """(C, accuracy) of ``model`` on the validation set; the model's mode is restored."""
+    def evaluate(self, model: Module, compiled: CompiledTraining | None) -> tuple[float, float]:
+        """(C, accuracy) of ``model`` on the validation set (through the compiled graph when
+        fit compiles); the model's mode is restored."""
+        if compiled is not None:
+            cost, n_correct = compiled.evaluate(self.X, self.y, self.threshold)
+            return cost, n_correct / len(self.X)
         was_training = model.training
         model.eval()
         try:
@@ -336,10 +340,10 @@ class _Validation:
             model.train(was_training)
         return cost, correct / len(self.X)
 
-    def record(self, epoch: int, model: Module, history: History) -> bool:
+    def record(self, epoch: int, model: Module, history: History, compiled: CompiledTraining | None) -> bool:
         """Evaluate after ``epoch``, note it in ``history``; True when early stopping says stop:
         the loss has not improved for ``patience`` epochs."""
-        cost, acc = self.evaluate(model)
+        cost, acc = self.evaluate(model, compiled)
         history.val_losses.append(cost)
         history.val_accuracies.append(acc)
         if cost < self.best_loss:
@@ -433,7 +437,7 @@ def fit(
                 _record(history, total / len(X), correct / len(X), norms, time.perf_counter() - start)
                 if compiled is not None:
                     compiled.write_back()
-                stop = watch is not None and watch.record(epoch, model, history)
+                stop = watch is not None and watch.record(epoch, model, history, compiled)
                 if bar is not None:
                     epoch_range.set_postfix(loss=f"{history.losses[-1]:.4f}", acc=f"{history.accuracies[-1]:.3f}")
                 if (callback is not None and callback(epoch, history) is True) or stop:

@@ -226,3 +226,35 @@ def test_compiled_steps_run_numpys_blas_on_one_thread_and_put_it_back() -> None:
         )
         assert seen == [[1] * len(before)] * 2
         assert blas_threads() == before
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_fit_compiled_measures_the_validation_set_as_the_scalar_engine_does(kind: str) -> None:
+    """After each epoch the validation loss and accuracy come from the compiled graph: the same numbers."""
+    shape = (1, 4, 4)
+    X, X_val = _batch(shape, 16, 9), _batch(shape, 10, 10)
+    y, y_val = np.arange(16) % 3, np.arange(10) % 3
+    histories = []
+    for compiled in (True, False):
+        model = (
+            nn.Sequential(nn.Flatten(), nn.MLP(16, [5, 3], activation="tanh", seed=0))
+            if kind == "mlp"
+            else MODELS["conv2d-maxpool-linear"][0]()
+        )
+        histories.append(
+            nn.fit(
+                model,
+                X,
+                y,
+                nn.cross_entropy,
+                nn.Adam(model.parameters(), lr=0.05),
+                epochs=3,
+                batch_size=4,
+                compile=compiled,
+                validation=(X_val, y_val),
+            )
+        )
+    compiled_history, scalar_history = histories
+    assert np.allclose(compiled_history.val_losses, scalar_history.val_losses, rtol=1e-9)
+    assert compiled_history.val_accuracies == scalar_history.val_accuracies
+    assert len(set(compiled_history.val_losses)) == 3  # the weights changed between the measurements
