@@ -31,7 +31,6 @@ from typing import Any
 
 from autograd_core.engine import (
     DOT,
-    VMAX,
     Op,
     Parts,
     Value,
@@ -258,12 +257,10 @@ def _place_dot(v: Value, p: Parts, refs: list[Ref], level: int, number: Callable
     z = Σ W[j]·patch[j] (a number partner, the bias's 1 among them, is a constant of the patch),
     and, if it has its own inputs and a parameter bias, also a candidate row of a layer's matrix
     product (``_layers`` decides). Any other dot is one n-ary node. Decided by structure alone."""
-    k = p.pairs
-    consts = p.local_grads[2 * k :]
-    offset = p.constant or 0.0
+    k, consts = constant = p.array_constant
+    offset = p.constant_term
     w, x, rest = refs[:k], refs[k : 2 * k], refs[2 * k :]
     if not (all(r[0] == "p" for r in w) and all(r[0] == "v" for r in x) and all(r[0] == "p" for r in rest)):
-        constant = (k, consts)
         group = _Group("nary", DOT, [id(v)], [[r] for r in refs], constant, offset=[offset])
         return (level, "nary", DOT, constant, len(refs)), group
     weights = [j for _, j in w + rest]
@@ -290,14 +287,12 @@ def _place(v: Value, refs: list[Ref], level: int, number: Callable[[float], Ref]
             f"compile_batch: op {op.name!r} has no vectorised rule, so the graph cannot run as arrays; "
             "use the engine's ops (or compile=False)"
         )
-    operands = [[r] for r in refs]
+    operands, constant = [[r] for r in refs], p.array_constant
     if op.nary:  # vsum, vmax: any number of parents; nodes of the same arity side by side
-        constant = p.constant if op is VMAX else None  # vmax's number competes; vsum's numbers are an offset
-        offset = 0.0 if op is VMAX else p.constant or 0.0
-        group = _Group("nary", op, [id(v)], operands, constant, offset=[offset])
+        group = _Group("nary", op, [id(v)], operands, constant, offset=[p.constant_term])
         return (level, "nary", op, constant, len(refs)), group
-    key = (level, "elementwise", id(op), p.constant, len(refs))
-    return key, _Group("elementwise", op, [id(v)], operands, p.constant, offset=[0.0])
+    key = (level, "elementwise", id(op), constant, len(refs))
+    return key, _Group("elementwise", op, [id(v)], operands, constant, offset=[0.0])
 
 
 def _layers(groups: dict[Any, _Group]) -> dict[Any, _Group]:
