@@ -101,12 +101,17 @@ class CompiledTraining:
             grad *= max_grad_norm / (norm + 1e-6)
         self.update.step(cb.values, grad)
         self._stale = True
-        if A.shape[1] == 1:  # as nn.train.is_correct
-            correct = int(((A[:, 0] > threshold) == (Y[:, 0] > 0)).sum())
-        else:
-            labels = Y[:, 0] if Y.shape[1] == 1 else Y.argmax(axis=1)
-            correct = int((A.argmax(axis=1) == labels).sum())
-        return cost, correct, norm
+        return cost, _correct(A, Y, threshold), norm
+
+    def evaluate(self, X: Any, y: Sequence[Any], threshold: float) -> tuple[float, int]:
+        """(C, number correct) on examples (X, y) with the current weights, through the compiled
+        graph: fit's validation after each epoch (the graph has no dropout, so eval mode is the same)."""
+        np = self.np
+        examples = np.asarray(X, dtype=float)
+        A = self.compiled.forward(examples.reshape(len(examples), -1))
+        Y = np.asarray(y, dtype=float).reshape(len(y), -1)
+        per_example, _ = self.loss_on_arrays(np, A, Y)
+        return float(per_example.mean()), _correct(A, Y, threshold)
 
     @contextlib.contextmanager
     def on_one_blas_thread(self) -> Iterator[None]:
@@ -135,6 +140,31 @@ class CompiledTraining:
         self.compiled.write_params()
         self.update.write_back()
         self._stale = False
+
+
+def outputs_on_arrays(model: Module, X: Any) -> Any:
+    """``model(x)`` for every example x of X (rows; images (N, C, H, W); signals (N, C, L)) as an
+    (N × outputs) array, through the model's compiled graph (``accuracy(..., compile=True)``)."""
+    np = require("numpy", "nn", "accuracy(compile=True)")
+    examples = np.asarray(X, dtype=float)
+    rows = examples.reshape(len(examples), -1)
+    return compiled_model(model, model.parameters(), rows, examples.shape[1:]).forward(rows)
+
+
+def count_correct(A: Any, y: Sequence[Any], threshold: float) -> int:
+    """How many outputs (rows of A) are right for the targets y, as ``nn.train.is_correct`` counts."""
+    np = require("numpy", "nn", "accuracy(compile=True)")
+    Y = np.asarray(y, dtype=float)
+    return _correct(A, Y.reshape(len(Y), -1), threshold)
+
+
+def _correct(A: Any, Y: Any, threshold: float) -> int:
+    """How many outputs (rows of A) are right, as ``nn.train.is_correct`` counts: one output above
+    the threshold for a positive target; else the argmax at the class (an index or a one-hot row)."""
+    if A.shape[1] == 1:
+        return int(((A[:, 0] > threshold) == (Y[:, 0] > 0)).sum())
+    labels = Y[:, 0] if Y.shape[1] == 1 else Y.argmax(axis=1)
+    return int((A.argmax(axis=1) == labels).sum())
 
 
 class _OnArrays:

@@ -226,3 +226,62 @@ def test_compiled_steps_run_numpys_blas_on_one_thread_and_put_it_back() -> None:
         )
         assert seen == [[1] * len(before)] * 2
         assert blas_threads() == before
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_fit_compiled_measures_the_validation_set_as_the_scalar_engine_does(kind: str) -> None:
+    """After each epoch the validation loss and accuracy come from the compiled graph: the same numbers."""
+    shape = (1, 4, 4)
+    X, X_val = _batch(shape, 16, 9), _batch(shape, 10, 10)
+    y, y_val = np.arange(16) % 3, np.arange(10) % 3
+    histories = []
+    for compiled in (True, False):
+        model = (
+            nn.Sequential(nn.Flatten(), nn.MLP(16, [5, 3], activation="tanh", seed=0))
+            if kind == "mlp"
+            else MODELS["conv2d-maxpool-linear"][0]()
+        )
+        histories.append(
+            nn.fit(
+                model,
+                X,
+                y,
+                nn.cross_entropy,
+                nn.Adam(model.parameters(), lr=0.05),
+                epochs=3,
+                batch_size=4,
+                compile=compiled,
+                validation=(X_val, y_val),
+            )
+        )
+    compiled_history, scalar_history = histories
+    assert np.allclose(compiled_history.val_losses, scalar_history.val_losses, rtol=1e-9)
+    assert compiled_history.val_accuracies == scalar_history.val_accuracies
+    assert len(set(compiled_history.val_losses)) == 3  # the weights changed between the measurements
+
+
+@pytest.mark.parametrize("name", ["conv2d-maxpool-linear", "mnist1d-cnn"])
+def test_accuracy_compiled_counts_as_the_scalar_engine(name: str) -> None:
+    make, shape = MODELS[name]
+    model = make()
+    _random_parameters(model, 11)
+    X = _batch(shape, 40, 12)
+    n_out = len(model(X[0].tolist()))
+    y = np.random.default_rng(13).integers(0, n_out, size=40)
+    scalar = nn.accuracy(model, X, y)
+    assert 0 < scalar < 1
+    assert nn.accuracy(model, X, y, compile=True) == scalar
+    assert model.training  # the mode is put back
+
+
+def test_accuracy_compiled_names_an_impossible_target_as_the_scalar_path_does() -> None:
+    make, shape = MODELS["conv2d-maxpool-linear"]
+    model = make()
+    X = _batch(shape, 3, 0)
+    for compile in (False, True):
+        with pytest.raises(ValueError, match=r"accuracy\(y\): y\[2\] is 7, but the model has 3 outputs"):
+            nn.accuracy(model, X, [0, 1, 7], compile=compile)
+    with pytest.raises(TypeError, match=r"accuracy\(compile\) must be True or False, got"):
+        nn.accuracy(model, X, [0, 1, 2], compile="yes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"accuracy\(compile=True\) needs an nn Module"):
+        nn.accuracy(lambda x: model(x), X, [0, 1, 2], compile=True)
