@@ -4,7 +4,8 @@ The paper's test accuracies on MNIST-1D: logistic regression 32 %, MLP 68 %, CNN
 the paper's three models are trained by the engine, compiled, on the default split
 (``nn.load_mnist1d()``: 4,000 training and 1,000 test signals of 40 samples), each as the
 paper's code trains them: Adam (lr 0.01), batches of 100, the cross-entropy, 100 epochs
-(4,000 steps). Their test accuracy is measured on the 1,000 test signals.
+(4,000 steps). Their test accuracy is measured on the 1,000 test signals
+(``accuracy(..., compile=True)``).
 
 * logistic regression: one linear layer 40 → 10 (410 parameters);
 * MLP, the paper's ``MLPBase``: h₁ = ReLU(W₁x + b₁) (100 units), h₂ = h₁ + ReLU(W₂h₁ + b₂)
@@ -35,7 +36,6 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from autograd_core import compile_batch
 from nn import (
     Adam,
     Conv1d,
@@ -44,6 +44,7 @@ from nn import (
     Module,
     Residual,
     Sequential,
+    accuracy,
     batches,
     cross_entropy,
     fit,
@@ -99,14 +100,6 @@ ROWS = (
 def shaped(X: np.ndarray, signal: bool) -> np.ndarray:
     """The signals as the model reads them: (N, 1, 40) for a convolution (one channel), else (N, 40)."""
     return X[:, None, :] if signal else X
-
-
-def test_accuracy(model: Module, X: np.ndarray, y: np.ndarray, signal: bool) -> float:
-    """Fraction of the test signals whose largest score is the label, by the engine's compiled forward pass."""
-    forward = (lambda *x: model([list(x)])) if signal else (lambda *x: model(list(x)))
-    rows = X.reshape(len(X), -1)  # compile_batch traces on one row of numbers: a signal's one channel
-    scores = compile_batch(forward, model.parameters(), rows).forward(rows)
-    return float(np.mean(scores.argmax(axis=1) == y))
 
 
 def train_ours(model: Module, X: np.ndarray, y: np.ndarray, epochs: int, seed: int) -> float:
@@ -177,7 +170,7 @@ def run(row: Row, data: tuple[np.ndarray, ...], epochs: int, seed: int, torch: A
     start = to_torch(model) if torch is not None and row.signal else None
     before = None if start is None else train_torch(copy.deepcopy(start), X, y, epochs, seed)
     seconds = train_ours(model, X, y, epochs, seed)
-    acc = test_accuracy(model, X_test, y_test, row.signal)
+    acc = accuracy(model, X_test, y_test, compile=True)
     low, high = row.goal
     goal = f"{low:.0%}–{high:.0%}" if high < 1 else f"≥ {low:.0%}"
     n = sum(1 for _ in model.parameters())
