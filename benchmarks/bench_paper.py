@@ -173,7 +173,7 @@ def run(row: Row, data: tuple[np.ndarray, ...], epochs: int, seed: int, torch: A
     acc = accuracy(model, X_test, y_test, compile=True)
     low, high = row.goal
     goal = f"{low:.0%}–{high:.0%}" if high < 1 else f"≥ {low:.0%}"
-    n = sum(1 for _ in model.parameters())
+    n = model.num_parameters()
     print(f"{row.name:<20} {n:>10,} {acc:>7.1%} {row.paper:>6.0%}  {goal:<8}{mark(low <= acc <= high)} "
           f"{seconds:>8.1f}", flush=True)  # fmt: skip
     if start is None or before is None:
