@@ -664,7 +664,8 @@ class _Drawing:
         a's, in order (positions 0, 1, 2, …, then the node of the others): invisible edges in rank=same groups.
         (dot keeps such rows in order inside a box only when no edge from outside crosses them: the edges from
         the inputs of a collapsed layer end at the box, and the others from outside do not rank.)"""
-        scene, rows = self.scene, {"parameters": [], "z op": [], "z": [], "a op": [], "a": []}
+        scene = self.scene
+        rows: dict[str, list[str]] = {"parameters": [], "z op": [], "z": [], "a op": [], "a": []}
         for i, k in self.cluster.items():
             if k != key or self.unit[i] != f"n{i}":
                 continue
@@ -809,7 +810,7 @@ class _Units:
             if len(keys) > SHOWN_FILTERS:
                 u = f"f_{_slug(conv) or 'filters'}"
                 numbers = f"filters {keys[SHOWN_FILTERS][-1].split()[1]}–{keys[-1][-1].split()[1]}"
-                title = f"… {len(keys) - SHOWN_FILTERS} more filters"
+                title = f"… {_count(len(keys) - SHOWN_FILTERS, 'more filter')}"
                 self._filters[u] = Summary(None, (title, " · ".join((*conv, numbers))))
                 hidden.update(dict.fromkeys(keys[SHOWN_FILTERS:], u))
         scene = self.scene
@@ -821,7 +822,8 @@ class _Units:
                 self._filters[u] = Summary(key, (), FILL["parameter"])
             elif scene.position.get(i, 0) >= SHOWN_POSITIONS:
                 self.unit[i] = u = f"p_{_slug(key)}"
-                self._filters[u] = Summary(key, (f"… {scene.positions[key] - SHOWN_POSITIONS} more positions",))
+                more = _count(scene.positions[key] - SHOWN_POSITIONS, "more position")
+                self._filters[u] = Summary(key, (f"… {more}",))
 
     def _absorb(self, cluster: dict[int, ClusterKey]) -> None:
         """A node fed only by one of the filters' summary nodes joins it (pooling over positions not drawn); then,
@@ -853,7 +855,8 @@ class _Units:
     def _describe(self) -> None:
         """Each summary node's box and lines (its title, how many Values, a neuron's output), in drawing order:
         the Values not drawn first, then by neuron or filter."""
-        scene, keys, members = self.scene, self.scene.cluster, {}
+        scene, keys = self.scene, self.scene.cluster
+        members: dict[str, list[int]] = {}
         for i, u in enumerate(self.unit):
             if u != f"n{i}":
                 members.setdefault(u, []).append(i)
@@ -876,10 +879,16 @@ class _Units:
         """The node of a filter's parameters: which they are, and how many positions share them."""
         assert key is not None
         weights = sorted(_parameter_number(short) for short in shorts if short != "b")
-        names = [f"w{weights[0]:g}–w{weights[-1]:g}" if len(weights) > 1 else f"w{weights[0]:g}"] if weights else []
+        names = [f"w{weights[0]:g}" + (f"–w{weights[-1]:g}" if len(weights) > 1 else "")] if weights else []
         title = ", ".join(names + ["b"] * ("b" in shorts))
-        lines = (title, f"{len(shorts)} parameters,", f"shared by {self.scene.positions[key]} positions")
+        shared = f"shared by {_count(self.scene.positions[key], 'position')}"
+        lines = (title, f"{_count(len(shorts), 'parameter')},", shared)
         return Summary(key, lines, FILL["parameter"])
+
+
+def _count(n: int, noun: str) -> str:
+    """``3 more positions``, ``1 more position``."""
+    return f"{n} {noun}{'s' * (n != 1)}"
 
 
 def _caption_lines(lines: list[str]) -> list[str]:
