@@ -457,10 +457,13 @@ def draw_graph(
     Values to draw as parameters (e.g. ``model.parameters()``), besides the leaves labelled
     like one (``is_parameter_label``: ``w1``, ``b``). ``group``: draw each neuron (from
     ``nn``'s parameter labels) inside a box labelled like ``layer 0 · neuron 3``, numbered as
-    the parameter names ``layers.0.neurons.3.*`` are; ``collapse``: draw each neuron as one
-    summary node. With more than ``max_nodes`` Values, neurons are collapsed anyway, and if
-    that is still too many only the ``max_nodes`` nodes nearest the root are drawn; the
-    graph says so. ``scale``: how big it shows in a notebook (0.8: 80 % of dot's size; a graph
+    the parameter names ``layers.0.neurons.3.*`` are, and each conv filter (``layers.0.filters.3.*``)
+    in a box ``conv 0 · filter 3`` with its positions' z and a; ``collapse``: draw each neuron as
+    one summary node, and each conv layer as its first 2 filters, each with one node for its
+    parameters and its first 3 positions, the rest in summary nodes. With more than ``max_nodes``
+    Values, they are collapsed anyway, and if that is still too many only the ``max_nodes``
+    nodes nearest the root are drawn; the graph says so. An edge x → x + F(x) where F(x)
+    depends on x (a residual block's bypass) is violet and labelled ``bypass``. ``scale``: how big it shows in a notebook (0.8: 80 % of dot's size; a graph
     wider than the page is shrunk to it anyway); ``Graph.page_fit()`` says how big its text shows.
     """
     _check_value(root, "draw_graph(root)")
