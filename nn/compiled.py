@@ -19,13 +19,15 @@ that structure changes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import operator
 import weakref
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from typing import Any
 
 from autograd_core import CompiledBatch, Value, compile_batch
 from autograd_core.extras import require
+from nn.conv import _shaped
 from nn.layers import Dropout
 from nn.losses import ON_ARRAYS
 from nn.module import Module
@@ -62,12 +64,13 @@ class CompiledTraining:
                 f"fit(compile=True) supports the optimisers {known}; got {type(optimizer).__name__}: use compile=False"
             )
         self.loss_on_arrays = ON_ARRAYS[loss]
-        self.X = np.asarray(X, dtype=float)
+        examples = np.asarray(X, dtype=float)  # (N, inputs), or images (N, C, H, W) and signals (N, C, L)
+        self.X = examples.reshape(len(examples), -1)
         self.Y = np.asarray(y, dtype=float).reshape(len(y), -1)
         self.params = model.parameters() if params is None else params
         self.penalty = penalty
         self.optimizer = optimizer
-        self.compiled = compiled_model(model, self.params, X)
+        self.compiled = compiled_model(model, self.params, self.X, examples.shape[1:])
         self.update = twin(np, optimizer, self.params)
         self._stale = False
 
@@ -98,12 +101,28 @@ class CompiledTraining:
             grad *= max_grad_norm / (norm + 1e-6)
         self.update.step(cb.values, grad)
         self._stale = True
-        if A.shape[1] == 1:  # as nn.train.is_correct
-            correct = int(((A[:, 0] > threshold) == (Y[:, 0] > 0)).sum())
-        else:
-            labels = Y[:, 0] if Y.shape[1] == 1 else Y.argmax(axis=1)
-            correct = int((A.argmax(axis=1) == labels).sum())
-        return cost, correct, norm
+        return cost, _correct(A, Y, threshold), norm
+
+    def evaluate(self, X: Any, y: Sequence[Any], threshold: float) -> tuple[float, int]:
+        """(C, number correct) on examples (X, y) with the current weights, through the compiled
+        graph: fit's validation after each epoch (the graph has no dropout, so eval mode is the same)."""
+        np = self.np
+        examples = np.asarray(X, dtype=float)
+        A = self.compiled.forward(examples.reshape(len(examples), -1))
+        Y = np.asarray(y, dtype=float).reshape(len(y), -1)
+        per_example, _ = self.loss_on_arrays(np, A, Y)
+        return float(per_example.mean()), _correct(A, Y, threshold)
+
+    @contextlib.contextmanager
+    def on_one_blas_thread(self) -> Iterator[None]:
+        """NumPy's BLAS on one thread while the steps run (then as it was): a step's matrices are
+        small, and threads cost more than they give — 4.7× slower on the MNIST-1D CNN on a busy
+        2-core machine (one thread is also how the benchmarks run PyTorch)."""
+        limiter = _blas_threads().limit(limits=1, user_api="blas")
+        try:
+            yield
+        finally:
+            limiter.restore_original_limits()
 
     def non_finite(self, named: Sequence[tuple[str, Value]]) -> tuple[str, float] | None:
         """(name, value) of the first NaN or infinite parameter, as fit checks the Values
@@ -121,6 +140,31 @@ class CompiledTraining:
         self.compiled.write_params()
         self.update.write_back()
         self._stale = False
+
+
+def outputs_on_arrays(model: Module, X: Any) -> Any:
+    """``model(x)`` for every example x of X (rows; images (N, C, H, W); signals (N, C, L)) as an
+    (N × outputs) array, through the model's compiled graph (``accuracy(..., compile=True)``)."""
+    np = require("numpy", "nn", "accuracy(compile=True)")
+    examples = np.asarray(X, dtype=float)
+    rows = examples.reshape(len(examples), -1)
+    return compiled_model(model, model.parameters(), rows, examples.shape[1:]).forward(rows)
+
+
+def count_correct(A: Any, y: Sequence[Any], threshold: float) -> int:
+    """How many outputs (rows of A) are right for the targets y, as ``nn.train.is_correct`` counts."""
+    np = require("numpy", "nn", "accuracy(compile=True)")
+    Y = np.asarray(y, dtype=float)
+    return _correct(A, Y.reshape(len(Y), -1), threshold)
+
+
+def _correct(A: Any, Y: Any, threshold: float) -> int:
+    """How many outputs (rows of A) are right, as ``nn.train.is_correct`` counts: one output above
+    the threshold for a positive target; else the argmax at the class (an index or a one-hot row)."""
+    if A.shape[1] == 1:
+        return int(((A[:, 0] > threshold) == (Y[:, 0] > 0)).sum())
+    labels = Y[:, 0] if Y.shape[1] == 1 else Y.argmax(axis=1)
+    return int((A.argmax(axis=1) == labels).sum())
 
 
 class _OnArrays:
@@ -268,9 +312,13 @@ def _structure(model: Module, params: list[Value]) -> Hashable:
     return tuple(modules), tuple(map(id, params))
 
 
-def compiled_model(model: Module, params: list[Value], X: Sequence[Sequence[float]]) -> CompiledBatch:
-    """``compile_batch`` of ``model`` for one example, reused while the model's structure is the same."""
-    key = _structure(model, params)
+def compiled_model(
+    model: Module, params: list[Value], X: Sequence[Sequence[float]], shape: tuple[int, ...]
+) -> CompiledBatch:
+    """``compile_batch`` of ``model`` for one example (a row of X, given to the model shaped as
+    ``shape``: (C, H, W) for an image, (C, L) for a signal), reused while the model's structure
+    and the shape are the same."""
+    key = (_structure(model, params), shape)
     try:
         cached = _plans.get(model)
     except TypeError:  # a model that cannot be weakly referenced or hashed: no cache
@@ -283,12 +331,19 @@ def compiled_model(model: Module, params: list[Value], X: Sequence[Sequence[floa
     def forward(*x: Value) -> Any:  # the model, without keeping it alive from the cache
         m = model_ref()
         assert m is not None
-        return m(list(x))
+        return m(_shaped(list(x), shape))
 
     compiled = compile_batch(forward, params, X)
     with contextlib.suppress(TypeError):  # not weakly referable or not hashable: not cached
         _plans[model] = (key, compiled)
     return compiled
+
+
+@functools.cache
+def _blas_threads() -> Any:
+    """threadpoolctl's view of the BLAS libraries NumPy loaded (found once: it scans the process)."""
+    threadpoolctl = require("threadpoolctl", "nn", "fit(compile=True)")
+    return threadpoolctl.ThreadpoolController()
 
 
 def _norm(np: Any, g: Any) -> float:

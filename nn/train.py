@@ -10,6 +10,7 @@ step, next to the O(parameters × batch) of the step itself.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import random
@@ -22,8 +23,8 @@ from typing import Any, Union
 from autograd_core import Value, no_grad
 from autograd_core.engine import gc_paused
 from autograd_core.extras import MissingExtraError, require
-from nn._checks import function, got, integer, nested_lengths, real, rng_or_none, sequence
-from nn.compiled import CompiledTraining, holds_in_order
+from nn._checks import flag, function, got, integer, nested_lengths, real, rng_or_none, sequence
+from nn.compiled import CompiledTraining, count_correct, holds_in_order, outputs_on_arrays
 from nn.data import batches
 from nn.module import Module
 from nn.optim import Optimizer, clip_grad_norm, grad_norm
@@ -168,31 +169,49 @@ def _check_numbers(xs: Any, where: str, what: str, indexed: bool = True) -> None
             raise ValueError(f"{name}{whose} is {v}: the data must be finite (drop or fill in that value)")
 
 
-def accuracy(model: Callable[[Any], Output], X: Sequence[Any], y: Sequence[Any]) -> float:
+def accuracy(model: Callable[[Any], Output], X: Sequence[Any], y: Sequence[Any], *, compile: bool = False) -> float:
     """Fraction of examples classified correctly, in eval mode and under ``no_grad``.
 
     Several outputs: correct when the argmax is the target (a class index in [0, outputs),
     or a vector of as many numbers). One output: a > 0.5 after a sigmoid
     (``model.last_activation()``), else a > 0, compared with target > 0 (a label 0/1 or
-    −1/+1). Any other target raises ValueError naming it.
+    −1/+1). Any other target raises ValueError naming it. ``compile=True`` (a ``Module``)
+    runs the model's graph over all of X as NumPy arrays, as ``fit(compile=True)`` does:
+    the same count, 10²–10³ times sooner for a CNN.
     """
     function(model, "accuracy(model)")
     _check_data(X, y, "accuracy")
+    flag(compile, "accuracy(compile)")
+    if compile and not isinstance(model, Module):
+        raise TypeError(f"accuracy(compile=True) needs an nn Module (its graph is compiled), got {got(model)}")
     was_training = getattr(model, "training", False)
     if isinstance(model, Module):
         model.eval()
     try:
         threshold = _threshold(model)
-        with no_grad():
-            correct = 0
-            for i, (x, t) in enumerate(zip(X, y)):
-                a = _one_output(model(x), t)
-                _check_label(a, t, i)
-                correct += is_correct(a, t, threshold)
+        if compile:
+            assert isinstance(model, Module)
+            correct = _count_compiled(model, X, y, threshold)
+        else:
+            with no_grad():
+                correct = 0
+                for i, (x, t) in enumerate(zip(X, y)):
+                    a = _one_output(model(x), t)
+                    _check_label(a, t, i)
+                    correct += is_correct(a, t, threshold)
     finally:
         if isinstance(model, Module):
             model.train(was_training)
     return correct / len(X)
+
+
+def _count_compiled(model: Module, X: Sequence[Any], y: Sequence[Any], threshold: float) -> int:
+    """``accuracy``'s count through the compiled graph, each target checked against the outputs first."""
+    A = outputs_on_arrays(model, X)
+    outputs = [Value(0.0)] * A.shape[1]
+    for i, t in enumerate(y):
+        _check_label(_one_output(outputs, t), t, i)
+    return count_correct(A, y, threshold)
 
 
 def _diverged(what: str, epoch: int, optimizer: Optimizer) -> TrainingDivergedError:
@@ -322,8 +341,12 @@ class _Validation:
     best_state: dict[str, float] | None = None
     waited: int = 0
 
-    def evaluate(self, model: Module) -> tuple[float, float]:
-        """(C, accuracy) of ``model`` on the validation set; the model's mode is restored."""
+    def evaluate(self, model: Module, compiled: CompiledTraining | None) -> tuple[float, float]:
+        """(C, accuracy) of ``model`` on the validation set (through the compiled graph when
+        fit compiles); the model's mode is restored."""
+        if compiled is not None:
+            cost, n_correct = compiled.evaluate(self.X, self.y, self.threshold)
+            return cost, n_correct / len(self.X)
         was_training = model.training
         model.eval()
         try:
@@ -335,10 +358,10 @@ class _Validation:
             model.train(was_training)
         return cost, correct / len(self.X)
 
-    def record(self, epoch: int, model: Module, history: History) -> bool:
+    def record(self, epoch: int, model: Module, history: History, compiled: CompiledTraining | None) -> bool:
         """Evaluate after ``epoch``, note it in ``history``; True when early stopping says stop:
         the loss has not improved for ``patience`` epochs."""
-        cost, acc = self.evaluate(model)
+        cost, acc = self.evaluate(model, compiled)
         history.val_losses.append(cost)
         history.val_accuracies.append(acc)
         if cost < self.best_loss:
@@ -420,20 +443,23 @@ def fit(
     steps = _Steps(model, named, loss, optimizer, penalty, max_grad_norm, _threshold(model), compiled)
     # compiled: batches of example indices into its arrays (the same rng calls, the same order)
     Xs, ys = (range(len(X)), range(len(X))) if compiled is not None else (X, y)
+    one_thread = compiled.on_one_blas_thread() if compiled is not None else contextlib.nullcontext()
     try:
-        for epoch in epoch_range:
-            if lr_schedule is not None:
-                _set_learning_rate(optimizer, lr_schedule, epoch)
-            start = time.perf_counter()
-            total, correct, norms = steps.epoch(epoch, batches(Xs, ys, size, shuffle=batch_size is not None, rng=rng))
-            _record(history, total / len(X), correct / len(X), norms, time.perf_counter() - start)
-            if compiled is not None:
-                compiled.write_back()
-            stop = watch is not None and watch.record(epoch, model, history)
-            if bar is not None:
-                epoch_range.set_postfix(loss=f"{history.losses[-1]:.4f}", acc=f"{history.accuracies[-1]:.3f}")
-            if (callback is not None and callback(epoch, history) is True) or stop:
-                break
+        with one_thread:
+            for epoch in epoch_range:
+                if lr_schedule is not None:
+                    _set_learning_rate(optimizer, lr_schedule, epoch)
+                start = time.perf_counter()
+                batched = batches(Xs, ys, size, shuffle=batch_size is not None, rng=rng)
+                total, correct, norms = steps.epoch(epoch, batched)
+                _record(history, total / len(X), correct / len(X), norms, time.perf_counter() - start)
+                if compiled is not None:
+                    compiled.write_back()
+                stop = watch is not None and watch.record(epoch, model, history, compiled)
+                if bar is not None:
+                    epoch_range.set_postfix(loss=f"{history.losses[-1]:.4f}", acc=f"{history.accuracies[-1]:.3f}")
+                if (callback is not None and callback(epoch, history) is True) or stop:
+                    break
     finally:
         if compiled is not None:
             compiled.write_back()  # the model holds the last weights, also after an error
