@@ -463,8 +463,9 @@ def draw_graph(
     parameters and its first 3 positions, the rest in summary nodes. With more than ``max_nodes``
     Values, they are collapsed anyway, and if that is still too many only the ``max_nodes``
     nodes nearest the root are drawn; the graph says so. An edge x → x + F(x) where F(x)
-    depends on x (a residual block's bypass) is violet and labelled ``bypass``. ``scale``: how big it shows in a notebook (0.8: 80 % of dot's size; a graph
-    wider than the page is shrunk to it anyway); ``Graph.page_fit()`` says how big its text shows.
+    depends on x (a residual block's bypass) is violet and labelled ``bypass``. ``scale``: how
+    big it shows in a notebook (0.8: 80 % of dot's size; a graph wider than the page is shrunk
+    to it anyway); ``Graph.page_fit()`` says how big its text shows.
     """
     _check_value(root, "draw_graph(root)")
     return render(
@@ -680,9 +681,7 @@ class _Drawing:
             elif i in scene.parameters:
                 rows["parameters"].append(f"n{i}")
         rows["parameters"].sort(key=lambda n: _parameter_number(scene.parameters[int(n[1:])]))
-        rows["a" if rows["a"] else "z"] += [
-            u for u, summary in self.summaries.items() if u.startswith("p_") and summary.key == key
-        ]
+        rows["z op"] += [u for u, summary in self.summaries.items() if u.startswith("p_") and summary.key == key]
         sideways = self.options["rankdir"] in ("LR", "RL")  # drawn top to bottom, dot puts a flat edge's
         for row in rows.values():  # tail below its head: the edges point back
             row = row[::-1] if sideways else row
@@ -709,12 +708,10 @@ class _Drawing:
             key = self.summaries[head].key if head in self.summaries else None
             if tail == "inputs" and key is not None:
                 self.into_filter[key] += n
-            elif tail.startswith("w_") and head.startswith("p_"):  # does not rank them: they stay last in their row
-                dot.edge(tail, head, **_edge_style("", loose=True))  # (and a label would float onto the box's title)
             elif n:
                 dot.edge(tail, head, **_edge_style(f"×{n}" if n > 1 else ""))
         for key, n in self.into_filter.items():  # one edge into each filter's box (dot keeps its rows in order)
-            dot.edge("inputs", f"w_{_slug(key)}", lhead=f"cluster_{_slug(key)}", **_edge_style(f"×{n}"))
+            dot.edge("inputs", f"w_{_slug(key)}", lhead=f"cluster_{_slug(key)}", **_edge_style(f"×{n}", loose=True))
 
     def _add_op_edges(self, dot: Any, i: int, v: Value) -> None:
         """Each parent → node i's op, labelled with ∂out/∂parent, then op → node i; red for the current node.
