@@ -745,12 +745,12 @@ class _Drawing:
 
 
 def _edge_style(label: str, bypass: bool = False, red: Mapping[str, str] = {}, loose: bool = False) -> dict[str, str]:
-    """An edge's attributes: its label; violet and thick, and labelled so, for a bypass; red for the current
-    node; ``loose``: not used to rank the nodes (dot keeps rows in order better without)."""
+    """An edge's attributes: its label; violet and thick, and labelled so beside it, for a bypass; red for the
+    current node; ``loose``: not used to rank the nodes (dot keeps rows in order better without)."""
     attrs = {"label": label} if label else {}
-    if bypass:
+    if bypass:  # an xlabel: a long edge's label placed beside it (dot may push a label off the drawing)
         text = " · ".join(["bypass", label] if label else ["bypass"])
-        attrs.update({"label": text, "color": BYPASS, "fontcolor": BYPASS, "penwidth": "2.5", "class": "bypass"})
+        attrs = {"xlabel": text, "color": BYPASS, "fontcolor": BYPASS, "penwidth": "2.5", "class": "bypass"}
     if red:
         attrs.update(red, fontcolor=HIGHLIGHT)
     if loose:
