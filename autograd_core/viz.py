@@ -661,12 +661,12 @@ class _Drawing:
                 sub.attr(label=" · ".join(key), style="rounded,dashed", color="#6b7280", fontname="Helvetica")
                 for name, attrs in nodes:
                     sub.node(name, **attrs)
-                if _is_filter(key):
-                    self._keep_in_order(sub, key)
+                self._keep_in_order(sub, key)
 
     def _keep_in_order(self, sub: Any, key: ClusterKey) -> None:
-        """A filter's parameters in one row (w0, w1, …, b), then a row each for the ops and boxes of its z's and
-        a's, in order (positions 0, 1, 2, …, then the node of the others): invisible edges in rank=same groups.
+        """A neuron's or filter's parameters in one row (w0, w1, …, b; ``ordering=in`` alone reverses them top to
+        bottom), then for a filter a row each for the ops and boxes of its z's and a's, in order (positions 0, 1,
+        2, …, and the node of the others): invisible edges in rank=same groups.
         (dot keeps such rows in order inside a box only when no edge from outside crosses them: the edges from
         the inputs of a collapsed layer end at the box, and the others from outside do not rank.)"""
         scene = self.scene

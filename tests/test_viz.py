@@ -831,3 +831,18 @@ def _node_positions(svg: str, vertical: bool) -> dict[str, float]:
             pairs = [(cx, cy)]
         found[name] = min(float(y if vertical else x) for x, y in pairs)
     return found
+
+
+@needs_dot
+def test_a_neurons_parameters_read_in_order_top_to_bottom_too() -> None:  # were right to left: b, w1, w0
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    graph = draw_graph(loss, rankdir="TB")
+    where = _node_positions(graph.svg(), vertical=False)
+    names = dict(re.findall(r"^\t+(n\d+) \[label=<<b>(\w+)</b>", graph.source, re.M))
+    for label, body in cluster_bodies(graph.source).items():
+        parameters = [n for n in re.findall(r"^\t\t(n\d+) \[", body, re.M) if names[n][0] in "wb"]
+        expected = ["w0", "w1", "b"] if label.startswith("layer 0") else ["w0", "w1", "w2", "b"]
+        assert [names[n] for n in sorted(parameters, key=where.__getitem__)] == expected, label
