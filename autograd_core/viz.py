@@ -744,7 +744,9 @@ class _Drawing:
         dot.edge(head, f"n{i}", **red)
 
 
-def _edge_style(label: str, bypass: bool = False, red: Mapping[str, str] = {}, loose: bool = False) -> dict[str, str]:
+def _edge_style(
+    label: str, bypass: bool = False, red: Mapping[str, str] | None = None, loose: bool = False
+) -> dict[str, str]:
     """An edge's attributes: its label; violet and thick, and labelled so beside it, for a bypass; red for the
     current node; ``loose``: not used to rank the nodes (dot keeps rows in order better without)."""
     attrs = {"label": label} if label else {}
