@@ -6,7 +6,8 @@ derivative ∂out/∂parent. Node ids follow ``topological_order(root)``, so the
 always gives the same DOT text. Parameters labelled by ``nn`` (``layers.0.neurons.3.w.1``,
 a convolution's ``layers.0.filters.3.w.1``) are grouped into one box per neuron or filter;
 the grouping is read off the labels here, so training records nothing extra. An edge
-x → x + F(x) whose x also reaches F(x) (a residual block's bypass) is drawn in violet.
+x → x + F(x), F(x) a neuron's or a filter's output computed from x (a residual block's
+bypass), is drawn in violet.
 ``graphviz`` is imported only when you draw.
 
 Text from labels reaches the picture only through ``label_text`` (shortened, control and
@@ -273,13 +274,14 @@ class Scene:
             self.full_names[i] = prefix[self.cluster[i]] + role
 
     def _find_bypasses(self) -> frozenset[tuple[int, int]]:
-        """The edges (x, node) of each node = x + y where y depends on x: x + F(x), a residual block's bypass."""
+        """The edges (x, node) of each node = x + y where y is a neuron's or a filter's output computed from x:
+        x + F(x), a residual block's bypass (not x + x·x, whose second term has no parameters)."""
         found = set()
         for i, v in enumerate(self.order):
             if v.op != "+":
                 continue
             x, y = sorted(self.index[id(p)] for p in v.parents)  # an ancestor comes first in topological order
-            if x != y and self._depends_on(y, x):
+            if x != y and y in self.cluster and self._depends_on(y, x):
                 found.add((x, i))
         return frozenset(found)
 
@@ -462,8 +464,9 @@ def draw_graph(
     one summary node, and each conv layer as its first 2 filters, each with one node for its
     parameters and its first 3 positions, the rest in summary nodes. With more than ``max_nodes``
     Values, they are collapsed anyway, and if that is still too many only the ``max_nodes``
-    nodes nearest the root are drawn; the graph says so. An edge x → x + F(x) where F(x)
-    depends on x (a residual block's bypass) is violet and labelled ``bypass``. ``scale``: how
+    nodes nearest the root are drawn; the graph says so. An edge x → x + F(x), F(x) a neuron's
+    or a filter's output computed from x (a residual block's bypass), is violet and labelled
+    ``bypass``. ``scale``: how
     big it shows in a notebook (0.8: 80 % of dot's size; a graph wider than the page is shrunk
     to it anyway); ``Graph.page_fit()`` says how big its text shows.
     """
