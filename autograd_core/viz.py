@@ -568,7 +568,7 @@ class _Drawing:
         self.unit, self.notes, self.summaries = units.unit, units.notes, units.summaries
         self.groups: dict[ClusterKey | None, list[tuple[str, dict[str, str]]]] = {}
         self.filters = any(_is_filter(key) for key in self.cluster.values())
-        self.into_filter: Counter[ClusterKey] = Counter()  # edges from the inputs of collapsed conv layers
+        self.into_filter: Counter[tuple[str, ClusterKey]] = Counter()  # edges from a collapsed conv layer's inputs
 
     def _index(self, v: Value, what: str) -> int:
         if id(v) not in self.scene.index:
@@ -710,12 +710,12 @@ class _Drawing:
                 between[edge] += edge[0] != edge[1]
         for (tail, head), n in between.items():
             key = self.summaries[head].key if head in self.summaries else None
-            if tail == "inputs" and key is not None:
-                self.into_filter[key] += n
+            if tail.startswith("i_") and key is not None:
+                self.into_filter[tail, key] += n
             elif n:
                 dot.edge(tail, head, **_edge_style(f"×{n}" if n > 1 else ""))
-        for key, n in self.into_filter.items():  # one edge into each filter's box (dot keeps its rows in order)
-            dot.edge("inputs", f"w_{_slug(key)}", lhead=f"cluster_{_slug(key)}", **_edge_style(f"×{n}", loose=True))
+        for (tail, key), n in self.into_filter.items():  # one edge into each filter's box (keeps its rows in order)
+            dot.edge(tail, f"w_{_slug(key)}", lhead=f"cluster_{_slug(key)}", **_edge_style(f"×{n}", loose=True))
 
     def _add_op_edges(self, dot: Any, i: int, v: Value) -> None:
         """Each parent → node i's op, labelled with ∂out/∂parent, then op → node i; red for the current node.
@@ -737,8 +737,8 @@ class _Drawing:
                 continue  # one edge from a summary node
             if tail in merged:
                 drawn.add(tail)
-            if tail == "inputs" and key is not None:
-                self.into_filter[key] += merged[tail]
+            if tail.startswith("i_") and key is not None:
+                self.into_filter[tail, key] += merged[tail]
                 continue
             local = fmt_number(d) if self.options["show_local_grads"] else ""
             label = f"×{merged[tail]}" if merged[tail] > 1 else local
@@ -778,9 +778,9 @@ class _Units:
     layer its first ``SHOWN_FILTERS`` filters, each drawn as one node for its parameters, its first
     ``SHOWN_POSITIONS`` positions and one node for the others, and one node for the other filters; a
     node fed only by one of these joins it (pooling over them), and the nodes used only by the filters
-    (the image) are one node of inputs. Then, if there are still more than ``max_nodes``, only the
-    ``max_nodes`` nearest the root are drawn. ``notes`` say so; ``summaries`` describe the summary
-    nodes, in drawing order.
+    of one layer (the image) are one node of its inputs. Then, if there are still more than
+    ``max_nodes``, only the ``max_nodes`` nearest the root are drawn. ``notes`` say so;
+    ``summaries`` describe the summary nodes, in drawing order.
     """
 
     def __init__(self, scene: Scene, cluster: dict[int, ClusterKey], max_nodes: int, collapse: bool) -> None:
@@ -790,6 +790,7 @@ class _Units:
         self.notes: list[str] = []
         self.summaries: dict[str, Summary] = {}
         self._filters: dict[str, Summary] = {}  # a filter's parameters or other positions, a layer's other filters
+        self._conv_of: dict[str, ClusterKey] = {}  # the conv layer of a filter's node or summary node
         if cluster and (collapse or n > max_nodes):
             filters = {key for key in cluster.values() if _is_filter(key)}
             for i, key in cluster.items():
@@ -815,38 +816,45 @@ class _Units:
         for conv, keys in by_conv.items():
             if len(keys) > SHOWN_FILTERS:
                 u = f"f_{_slug(conv) or 'filters'}"
-                numbers = f"filters {keys[SHOWN_FILTERS][-1].split()[1]}–{keys[-1][-1].split()[1]}"
+                first, last = keys[SHOWN_FILTERS][-1].split()[1], keys[-1][-1].split()[1]
+                numbers = f"filters {first}–{last}" if first != last else f"filter {first}"
                 title = f"… {_count(len(keys) - SHOWN_FILTERS, 'more filter')}"
                 self._filters[u] = Summary(None, (title, " · ".join((*conv, numbers))))
+                self._conv_of[u] = conv
                 hidden.update(dict.fromkeys(keys[SHOWN_FILTERS:], u))
         scene = self.scene
         for i, key in filters.items():
+            self._conv_of.setdefault(f"n{i}", key[:-1])
             if key in hidden:
                 self.unit[i] = hidden[key]
             elif i in scene.parameters:
                 self.unit[i] = u = f"w_{_slug(key)}"
                 self._filters[u] = Summary(key, (), FILL["parameter"])
+                self._conv_of[u] = key[:-1]
             elif scene.position.get(i, 0) >= SHOWN_POSITIONS:
                 self.unit[i] = u = f"p_{_slug(key)}"
                 more = _count(scene.positions[key] - SHOWN_POSITIONS, "more position")
                 self._filters[u] = Summary(key, (f"… {more}",))
+                self._conv_of[u] = key[:-1]
 
     def _absorb(self, cluster: dict[int, ClusterKey]) -> None:
         """A node fed only by one of the filters' summary nodes joins it (pooling over positions not drawn); then,
-        root side first, a node outside the boxes used only by filters joins the node of inputs."""
+        root side first, a node outside the boxes used only by the filters of one conv layer joins the node of
+        that layer's inputs (``i_conv0``)."""
         order, index, unit, root = self.scene.order, self.scene.index, self.unit, len(self.scene.order) - 1
         rest = {u for u in self._filters if not u.startswith("w_")}
         for i, v in enumerate(order[:root]):
             tails = {unit[index[id(p)]] for p in v.parents}
             if unit[i] == f"n{i}" and len(tails) == 1 and tails <= rest:
                 unit[i] = tails.pop()
-        filters = {*self._filters, *(f"n{i}" for i, key in cluster.items() if _is_filter(key)), "inputs"}
-        uses: dict[int, set[str]] = {}
+        uses: dict[int, set[ClusterKey | None]] = {}  # the conv layer of each use (None: not a filter's)
         for i in range(root, -1, -1):  # every use of node i comes after it, so is decided before it
-            if i < root and unit[i] == f"n{i}" and i not in cluster and uses[i] <= filters:
-                unit[i] = "inputs"
+            conv = next(iter(uses[i])) if i in uses and len(uses[i]) == 1 else None
+            if i < root and unit[i] == f"n{i}" and i not in cluster and conv is not None:
+                unit[i] = f"i_{_slug(conv) or 'filters'}"
+                self._conv_of[unit[i]] = conv
             for p in order[i].parents:
-                uses.setdefault(index[id(p)], set()).add(unit[i])
+                uses.setdefault(index[id(p)], set()).add(self._conv_of.get(unit[i]))
 
     @staticmethod
     def _how(cluster: dict[int, ClusterKey], filters: set[ClusterKey]) -> str:
@@ -870,8 +878,9 @@ class _Units:
             n, out = len(ms), ms[-1]
             if u == "hidden":
                 self.summaries[u] = Summary(None, (f"{n} more Values", "(not drawn)"))
-            elif u == "inputs":
-                self.summaries[u] = Summary(None, ("inputs", f"{n} Values collapsed"))
+            elif u.startswith("i_"):
+                of = " · ".join(self._conv_of[u])
+                self.summaries[u] = Summary(None, (f"inputs of {of}" if of else "inputs", f"{n} Values collapsed"))
             elif u.startswith("w_"):
                 self.summaries[u] = self._parameters(self._filters[u].key, [scene.parameters[i] for i in ms])
             elif u in self._filters:

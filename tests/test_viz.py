@@ -747,9 +747,9 @@ def test_a_large_conv_layer_collapses_to_two_filters_of_three_positions() -> Non
         assert "<b>… 61 more positions</b><br/>122 Values collapsed" in body
         ops = re.findall(rf"^\tw_{key} -> (n\d+op) \[label=\"×10\"\]", src, re.M)
         assert len(ops) == 3  # the shared parameters feed each drawn dot node (10 edges each)
-        assert f'inputs -> w_{key} [label="×484" constraint=false lhead=cluster_{key}]' in src
+        assert f'i_conv0 -> w_{key} [label="×484" constraint=false lhead=cluster_{key}]' in src
     assert "<b>… 14 more filters</b><br/>conv 0 · filters 2–15<br/>1932 Values collapsed" in src
-    assert "<b>inputs</b><br/>64 Values collapsed" in src and "<b>x00</b>" not in src
+    assert "<b>inputs of conv 0</b><br/>64 Values collapsed" in src and "<b>x00</b>" not in src
     assert graph.size is not None and graph.size[1] < 40  # nodes drawn
     assert draw_graph(conv_graph(2, 3), collapse=True).source.count("… 1 more position<") == 2
 
