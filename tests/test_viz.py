@@ -847,3 +847,31 @@ def test_a_neurons_parameters_read_in_order_top_to_bottom_too() -> None:  # were
         parameters = [n for n in re.findall(r"^\t\t(n\d+) \[", body, re.M) if names[n][0] in "wb"]
         expected = ["w0", "w1", "b"] if label.startswith("layer 0") else ["w0", "w1", "w2", "b"]
         assert [names[n] for n in sorted(parameters, key=where.__getitem__)] == expected, label
+
+
+def test_two_conv_layers_collapse_each_with_its_own_inputs() -> None:
+    nn = pytest.importorskip("nn")
+    import random
+
+    cnn = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1, seed=0),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 3, 3, padding=1, seed=1),
+        nn.Flatten(),
+        nn.Layer(48, 3, rng=random.Random(0)),
+    )
+    image = [[[Value((r * c) % 3 / 2, f"x{r}{c}") for c in range(8)] for r in range(8)]]
+    loss = nn.cross_entropy([cnn(image)], [1])
+    loss.backward()
+    src = draw_graph(loss).source
+    assert list(cluster_bodies(src)) == [
+        "conv 0 · filter 0",
+        "conv 0 · filter 1",
+        "conv 2 · filter 0",
+        "conv 2 · filter 1",
+    ]
+    assert "<b>inputs of conv 0</b><br/>64 Values collapsed" in src  # the image
+    assert "<b>inputs of conv 2</b>" in src  # pooled values used only by conv 2's filters
+    assert "<b>… 1 more filter</b><br/>conv 2 · filter 2<br/>" in src
+    assert re.search(r"^\ti_conv0 -> w_conv0_filter0 \[.*lhead=cluster_conv0_filter0", src, re.M)
+    assert not re.search(r"^\ti_conv0 -> \w+_conv2", src, re.M)  # conv 0's inputs feed conv 0 only
