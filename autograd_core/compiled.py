@@ -78,6 +78,7 @@ class _Group:
     out_index: Any = None  # the output columns as a slice (adjacent) or an index array
     operand_index: list[Any] = field(default_factory=list)  # the same per operand, None if it reads parameters
     unique_weights: bool = True
+    sole_writer: bool = False  # matmul: no other group adds to W's parameters (∂C/∂W written, not added)
     w_view: Any = None  # matmul: W as a strided view of the parameter array, when its layout allows
     b_view: Any = None
     needs_grad: list[bool] = field(default_factory=list)  # per operand: False when it reads only data
@@ -405,6 +406,7 @@ class CompiledBatch:
         self._outputs = [("p", param[id(o)]) if id(o) in param else ("v", column[id(o)]) for o in outs]
         out_cols = [i for kind, i in self._outputs if kind == "v"]
         self._output_index = _index(np, out_cols) if len(out_cols) == len(self._outputs) else None
+        _mark_sole_writers(np, self._groups, self._outputs, len(self.params))
 
     def describe(self) -> list[str]:
         """One line per array operation, in forward order: what it computes from how many scalar nodes."""
@@ -574,7 +576,11 @@ class CompiledBatch:
         Xin, W = g.saved
         if g.needs_grad[0]:
             self._scatter(G, dP, g.operands[0], g.operand_index[0], g.unique[0], upstream @ W)
-        self._add_to_weights(g, dP, upstream.T @ Xin)
+        if g.sole_writer:  # written straight into dP's view: no temporary, no read-and-add pass
+            m, k = g.weights.shape
+            np.matmul(upstream.T, Xin, out=dP[g.w_view].reshape(m, -1)[:, :k])
+        else:
+            self._add_to_weights(g, dP, upstream.T @ Xin)
         if g.bias is not None:
             if g.b_view is not None:
                 dP[g.b_view] += upstream.sum(axis=0)
@@ -634,6 +640,21 @@ class CompiledBatch:
         if not n:
             raise ValueError("compiled f(data): data has no rows, and the mean of an empty batch is undefined")
         return float(F.mean()), self.backward(self.np.full(n, 1.0 / n))
+
+
+def _mark_sole_writers(np: Any, groups: list[_Group], outputs: list[Ref], n_params: int) -> None:
+    """Mark the matmul groups whose weights get ∂C/∂p from nothing else (a layer of an MLP):
+    backward writes their ∂C/∂W straight into dP instead of adding a temporary to it."""
+    writes = np.zeros(n_params, dtype=np.intp)
+    for g in groups:
+        for indices in (g.weights, g.bias):
+            if indices is not None:
+                np.add.at(writes, np.asarray(indices).ravel(), 1)
+        if g.kind != "conv":
+            np.add.at(writes, [i for refs in g.operands for kind, i in refs if kind == "p"], 1)
+    np.add.at(writes, [i for kind, i in outputs if kind == "p"], 1)
+    for g in groups:
+        g.sole_writer = g.kind == "matmul" and g.w_view is not None and bool((writes[g.weights] == 1).all())
 
 
 def _checked_params(params: Sequence[Value]) -> list[Value]:

@@ -285,3 +285,25 @@ def test_accuracy_compiled_names_an_impossible_target_as_the_scalar_path_does() 
         nn.accuracy(model, X, [0, 1, 2], compile="yes")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"accuracy\(compile=True\) needs an nn Module"):
         nn.accuracy(lambda x: model(x), X, [0, 1, 2], compile=True)
+
+
+def test_a_layer_applied_twice_adds_both_uses_into_its_weights_gradient() -> None:
+    """Tied weights: the same Layer at two depths is two matrix products writing the same ∂C/∂W, which
+    must be added, not overwritten (a product that is its weights' only user writes ∂C/∂W directly)."""
+    layer = nn.Layer(3, 3, activation="tanh", rng=random.Random(0))
+    head = nn.Layer(3, 1, activation="linear", rng=random.Random(1))
+    params = layer.parameters() + head.parameters()
+
+    def f(*x: Value) -> Value:
+        return head(layer(layer(list(x))))[0]
+
+    X = _batch((3,), 5, 14)
+    compiled = compile_batch(f, params, X)
+    assert sum("as one product" in line for line in compiled.describe()) == 3
+    compiled.forward(X)
+    d_params = compiled.backward(np.ones((5, 1)))
+    for p in params:
+        p.grad = 0.0
+    for example in X:
+        f(*[Value(x) for x in example]).backward()
+    assert np.allclose(d_params, [p.grad for p in params], rtol=1e-12, atol=1e-14)
