@@ -145,12 +145,16 @@ def _flattened(x: Any) -> Any:
 
 
 def _finite_array(a: Any) -> bool:
-    """True for a NumPy array of real numbers, all finite (the loops below name what is not)."""
+    """True for a NumPy array of real numbers, all finite (the loops below name what is not). A
+    finite sum says so in one pass; a sum that is not (NaN, inf or an overflow) is looked at again."""
     if not (hasattr(a, "dtype") and hasattr(a, "ndim")) or a.dtype.kind not in "iuf":
         return False
+    if a.dtype.kind != "f":
+        return True
     import numpy as np  # an array came in, so NumPy is there
 
-    return bool(np.isfinite(a).all())
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(a.sum()) or np.isfinite(a).all())
 
 
 def _check_numbers(xs: Any, where: str, what: str, indexed: bool = True) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from autograd_core import Value
-from nn import MLP, SGD, Module, fit, hinge_loss, make_moons
+from nn import MLP, SGD, Module, accuracy, fit, hinge_loss, make_moons
 
 
 class Leaf(Module):
@@ -93,3 +93,17 @@ def test_fit_makes_no_parameter_names_unless_one_is_bad(compile: bool, monkeypat
     model.layers[1].neurons[0].w[3].data = math.inf
     with pytest.raises(ValueError, match=r"fit: parameter layers\.1\.neurons\.0\.w\.3 is inf before training"):
         fit(model, X, y, hinge_loss, SGD(model.parameters(), lr=0.1), 1, progress=False, compile=compile)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_array_data_is_checked_in_one_pass_and_a_bad_number_still_named(bad: float) -> None:
+    np = pytest.importorskip("numpy")
+    model = MLP(2, [3, 1], seed=0)
+    big = np.full((4, 2), 1e308)  # finite numbers whose sum overflows: accepted
+    assert accuracy(model, big, np.array([0, 1, 0, 1])) in (0.0, 0.25, 0.5, 0.75, 1.0)
+    X = np.zeros((4, 2))
+    X[2, 1] = bad
+    with pytest.raises(ValueError, match=rf"fit\(X\): X\[2\]\[1\] \(example 2, feature 1\) is {bad}"):
+        fit(model, X, np.array([0, 1, 0, 1]), hinge_loss, SGD(model.parameters(), lr=0.1), 1, progress=False)
+    with pytest.raises(ValueError, match=rf"fit\(y\): y\[3\] is {bad}"):
+        fit(model, np.zeros((4, 2)), np.array([0.0, 1.0, 0.0, bad]), hinge_loss, SGD(model.parameters(), lr=0.1), 1)
