@@ -214,7 +214,9 @@ def row(name: str, ours: str, peer: str, ratio: str, goal: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=7, help="alternating rounds for the moons rows (median shown)")
+    parser.add_argument(
+        "--rounds", type=int, default=7, help="alternating rounds for the moons and one-epoch rows (median shown)"
+    )
     args = parser.parse_args()
     with threadpool_limits(1):
         run_all(args.rounds)
@@ -243,7 +245,7 @@ def run_all(rounds: int) -> None:
             f"{torch_s / ours_s:.2f}×", "≥ 1×")  # fmt: skip
     for state in ("fresh", "trained"):  # in turn, a new model object each time (its trace is timed)
         mine, theirs = [], []
-        for _ in range(3):
+        for _ in range(rounds):
             mine.append(mnist_ours(X, Y, 1, state == "trained"))
             theirs.append(seconds(lambda: network_py_epoch(X, Y, [784, 30, 10], 3.0, BATCH)))
         ours_s, netpy_s = statistics.median(mine), statistics.median(theirs)
