@@ -425,7 +425,7 @@ def fit(
     A NaN or infinite loss, gradient norm or parameter raises ``TrainingDivergedError``.
     ``compile=True`` runs each step over the batch as NumPy arrays (the same numbers;
     ``nn.compiled``), writing the weights back into the model after each epoch and before
-    each callback.
+    each callback, and reading them again after it (a callback may change them).
 
     ``validation=(X_val, y_val)`` measures the loss and accuracy on held-out data after
     each epoch (``History.val_losses``, ``val_accuracies``). ``early_stopping=k`` (needs
@@ -462,7 +462,11 @@ def fit(
             stop = watch is not None and watch.record(epoch, model, history)
             if bar is not None:
                 epoch_range.set_postfix(loss=f"{history.losses[-1]:.4f}", acc=f"{history.accuracies[-1]:.3f}")
-            if (callback is not None and callback(epoch, history) is True) or stop:
+            if callback is not None:
+                stop = callback(epoch, history) is True or stop
+                if compiled is not None:  # the callback may have changed the weights: train on those
+                    compiled.compiled.read_params()
+            if stop:
                 break
     finally:
         if compiled is not None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from autograd_core import Value
-from nn import MLP, SGD, Module, accuracy, fit, hinge_loss, make_moons
+from nn import MLP, SGD, Module, TrainingDivergedError, accuracy, fit, hinge_loss, make_moons
 
 
 class Leaf(Module):
@@ -107,3 +107,51 @@ def test_array_data_is_checked_in_one_pass_and_a_bad_number_still_named(bad: flo
         fit(model, X, np.array([0, 1, 0, 1]), hinge_loss, SGD(model.parameters(), lr=0.1), 1, progress=False)
     with pytest.raises(ValueError, match=rf"fit\(y\): y\[3\] is {bad}"):
         fit(model, np.zeros((4, 2)), np.array([0.0, 1.0, 0.0, bad]), hinge_loss, SGD(model.parameters(), lr=0.1), 1)
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_weights_a_callback_sets_are_trained_on_with_or_without_compile(compile: bool) -> None:
+    if compile:
+        pytest.importorskip("numpy")
+    X, y = make_moons(20, noise=0.1, seed=0)
+    model = MLP(2, [4, 1], seed=0)
+    weight = model.layers[0].neurons[2].w[1]
+    seen = []
+
+    def set_weight(epoch: int, history: object) -> None:
+        seen.append(weight.data)
+        weight.data = 100.0  # lr = 0 below: it stays 100 unless the callback's value is dropped
+
+    fit(
+        model,
+        X,
+        y,
+        hinge_loss,
+        SGD(model.parameters(), lr=0.0),
+        3,
+        progress=False,
+        callback=set_weight,
+        compile=compile,
+    )
+    assert seen[1:] == [100.0, 100.0]
+
+    def poison(epoch: int, history: object) -> None:
+        if epoch == 2:
+            weight.data = math.nan  # relu(nan) = 0 and hinge(nan) = 0: the loss alone would not notice
+
+    with pytest.raises(
+        TrainingDivergedError, match=r"parameter layers\.0\.neurons\.2\.w\.1 is nan after an update at epoch 3"
+    ):
+        model = MLP(2, [4, 1], seed=0)
+        weight = model.layers[0].neurons[2].w[1]
+        fit(
+            model,
+            X,
+            y,
+            hinge_loss,
+            SGD(model.parameters(), lr=0.1),
+            10,
+            progress=False,
+            callback=poison,
+            compile=compile,
+        )
