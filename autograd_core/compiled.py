@@ -4,8 +4,10 @@
 and records its graph. It then runs *that graph* over a batch: every node becomes a column
 of a (batch × nodes) array, and nodes that can go together become one array operation —
 the ``dot`` nodes of a layer that read the same inputs one matrix product Z = X·Wᵀ + b,
-the activations of a layer one elementwise call — forward, and backward in reverse
-(∂C/∂X = ∂C/∂Z·W, ∂C/∂W = ∂C/∂Zᵀ·X). Each op's array rule is its ``Op.vectorised``, next
+the ``dot`` nodes of a convolution's filters (weights shared over positions) one product
+of the batch's patches with the filters (im2col), the activations of a layer one
+elementwise call, the ``vmax``/``vsum`` nodes of a pooling layer one call — forward, and
+backward in reverse (∂C/∂X = ∂C/∂Z·W, ∂C/∂W = ∂C/∂Zᵀ·X). Each op's array rule is its ``Op.vectorised``, next
 to its scalar definition in the engine. The numbers equal the scalar engine's up to
 rounding (≈ 1e-16 relative).
 
@@ -22,16 +24,16 @@ extra).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from operator import mul
+from itertools import pairwise
 from typing import Any
 
 from autograd_core.engine import (
     DOT,
-    VSUM,
+    VMAX,
     Op,
+    Parts,
     Value,
     _as_float,
     _check_bool,
@@ -40,14 +42,12 @@ from autograd_core.engine import (
     enable_grad,
     gc_paused,
     no_grad,
-    parts,
     vsum,
 )
 from autograd_core.extras import require
 from autograd_core.reads import Read, watch_reads
 
 Ref = tuple[str, int]  # ("v", id of a node) while placing, ("v", column) after; ("p", j) for parameter j
-_EPS = 2.0**-52
 
 
 class GraphDependsOnDataError(ValueError):
@@ -57,16 +57,22 @@ class GraphDependsOnDataError(ValueError):
 
 @dataclass
 class _Group:
-    """Nodes computed by one array operation: ``kind`` is "matmul", "elementwise" or "nary"."""
+    """Nodes computed by one array operation: ``kind`` is "matmul" (a layer's neurons: their own
+    weights, the same inputs), "conv" (filters: weights shared by every position, one patch of
+    inputs per position), "elementwise" or "nary" (ops of any number of parents, node by node
+    in a column)."""
 
     kind: str
     op: Op
-    out: list[int]  # the outputs (node ids while placing, then columns)
-    operands: list[list[Ref]]  # per operand position, one ref per node
+    out: list[int]  # the outputs (node ids while placing, then columns); conv: filter by filter
+    operands: list[list[Ref]]  # per operand position, one ref per node; conv: per position, its patch
     constant: Any = None
-    weights: Any = None  # matmul: parameter indices, shape (nodes, k)
+    weights: Any = None  # matmul: parameter indices, shape (nodes, k); conv: (filters, patch size)
     bias: Any = None  # matmul: parameter index per node, or None
-    offset: Any = None  # constant terms added to the output (dot's constant bias, vsum's numbers), or None
+    offset: Any = None  # constant terms added to the output (dot's number bias, vsum's numbers), or None
+    row: Any = None  # conv while placing: the same node as a row of a "matmul" group (key, group), if it can be
+    patch: Any = None  # conv: the patches' columns, shape (positions, patch size)
+    scatter: list[Any] = field(default_factory=list)  # conv: per patch slot, (slot, positions, columns, unique)
     saved: Any = None  # local derivatives of the last forward pass
     out_index: Any = None  # the output columns as a slice (adjacent) or an index array
     operand_index: list[Any] = field(default_factory=list)  # the same per operand, None if it reads parameters
@@ -83,12 +89,24 @@ class _Group:
         if self.kind == "matmul":  # the same inputs: one more row of weights
             self.weights += other.weights
             self.bias += other.bias
+        elif self.kind == "conv":  # the same filter: one more position
+            self.operands += other.operands
+            self.row = None
         else:
             for refs, more in zip(self.operands, other.operands):
                 refs += more
 
+    def add_filter(self, other: _Group) -> None:
+        """Take another filter over the same patches into this conv group (one more row of W)."""
+        self.out += other.out
+        self.offset += other.offset
+        self.weights += other.weights
+
     def finish(self, np: Any, column: dict[int, int], data: set[int], n_params: int) -> None:
         """Turn node ids into columns and precompute the index arrays and views of the group."""
+        if self.kind == "conv":
+            self._finish_conv(np, column, data, n_params)
+            return
         self.out = [column[i] for i in self.out]
         self.operands = [[(kind, column[i] if kind == "v" else i) for kind, i in refs] for refs in self.operands]
         self.out_index = _index(np, self.out)
@@ -104,8 +122,30 @@ class _Group:
             self.unique_weights = len(set(self.weights.ravel().tolist())) == self.weights.size
             self.w_view, self.b_view = _strided(np, self.weights, self.bias, n_params)
 
+    def _finish_conv(self, np: Any, column: dict[int, int], data: set[int], n_params: int) -> None:
+        """The patches as a (positions × patch size) array of columns (im2col), W's indices and
+        views, and for each slot of the patch the positions whose node needs ∂C/∂node."""
+        self.out = [column[i] for i in self.out]
+        self.out_index = _index(np, self.out)
+        self.patch = np.array([[column[i] for _, i in refs] for refs in self.operands], dtype=np.intp)
+        self.weights = np.array(self.weights, dtype=np.intp)
+        self.unique_weights = len(set(self.weights.ravel().tolist())) == self.weights.size
+        self.w_view, _ = _strided(np, self.weights, None, n_params)
+        self.offset = np.array(self.offset) if any(self.offset) else None
+        for slot, cols in enumerate(self.patch.T.tolist()):
+            positions = [pos for pos, c in enumerate(cols) if c not in data]
+            if positions:
+                index = np.array([cols[pos] for pos in positions], dtype=np.intp)
+                self.scatter.append((slot, np.array(positions, dtype=np.intp), index, _is_unique(index)))
+
     def describe(self) -> str:
         """What the group computes, in one line (the same for any parameter values)."""
+        if self.kind == "conv":
+            (m, k), n = self.weights.shape, len(self.patch)
+            return (
+                f"Z = patches·Wᵀ: {m} filter{'s' if m > 1 else ''} × {n} position{'s' if n > 1 else ''} "
+                f"({m * n} dot nodes) as one product (batch·{n} × {k}) · ({k} × {m})"
+            )
         if self.kind == "matmul":
             m, k = self.weights.shape
             plus_b = " + b" if self.bias is not None else ""
@@ -113,7 +153,10 @@ class _Group:
         if self.kind == "elementwise":
             n = len(self.out)
             return f"{self.op.name}: {n} node{'s' if n > 1 else ''} as one call on (batch × {n})"
-        return f"{self.op.name}: 1 node with {len(self.operands)} parents"
+        n = len(self.out)
+        if n == 1:
+            return f"{self.op.name}: 1 node with {len(self.operands)} parents"
+        return f"{self.op.name}: {n} nodes of {len(self.operands)} parents each as one call on (batch × {n})"
 
 
 # ------------------------------------------------------------------ tracing
@@ -171,18 +214,6 @@ def _op_nodes(outs: list[Value]) -> list[Value]:
     return order if len(outs) == 1 else order[:-1]
 
 
-def _constant_term(total: float, terms: list[float]) -> float:
-    """total − Σ terms: the constant a node added to its terms (dot's constant bias, vsum's numbers).
-
-    It is recomputed from floats, so a node without one leaves rounding (≈ ε·Σ|terms|):
-    below that bound it is 0. Only the numbers depend on it, never the plan."""
-    if not all(math.isfinite(t) for t in [total, *terms]):
-        return 0.0  # inf − inf: nothing can be told apart; the usual case is no constant
-    rest = total - math.fsum(terms)
-    bound = 4 * (len(terms) + 2) * _EPS * (math.fsum(abs(t) for t in terms) + abs(total))
-    return 0.0 if abs(rest) <= bound else rest
-
-
 def _row(examples: Sequence[Sequence[float]]) -> list[float]:
     """The first example as floats (the one f is traced on), with errors naming the argument."""
     if not hasattr(examples, "__len__") or isinstance(examples, (str, bytes)):
@@ -222,38 +253,75 @@ def _is_unique(index: Any) -> bool:
     return isinstance(index, slice) or len(set(index.tolist())) == len(index)
 
 
-def _place_dot(v: Value, ps: tuple[Value, ...], constant: Any, refs: list[Ref], level: int) -> tuple[Any, _Group]:
-    """A dot node: a row of a matrix product when its weights are parameters, its inputs nodes
-    and its bias (if any) a parameter; else one n-ary node. Decided by structure alone."""
-    k, consts = constant
+def _place_dot(v: Value, p: Parts, refs: list[Ref], level: int, number: Callable[[float], Ref]) -> tuple[Any, _Group]:
+    """A dot node whose weights are all parameters and inputs all nodes: a position of a filter,
+    z = Σ W[j]·patch[j] (a number partner, the bias's 1 among them, is a constant of the patch),
+    and, if it has its own inputs and a parameter bias, also a candidate row of a layer's matrix
+    product (``_layers`` decides). Any other dot is one n-ary node. Decided by structure alone."""
+    k = p.pairs
+    consts = p.local_grads[2 * k :]
+    offset = p.constant or 0.0
     w, x, rest = refs[:k], refs[k : 2 * k], refs[2 * k :]
-    d = v.local_grads  # (x₁ … x_k, w₁ … w_k, the constant partners): ∂z/∂w = x, ∂z/∂x = w
-    terms = list(map(mul, d[:k], d[k : 2 * k])) + [c * p.data for c, p in zip(consts, ps[2 * k :])]
-    offset = _constant_term(v.data, terms)
-    is_bias = len(rest) <= 1 and all(c == 1.0 for c in consts) and all(r[0] == "p" for r in rest)
-    if k and is_bias and all(r[0] == "p" for r in w) and all(r[0] == "v" for r in x):
+    if not (all(r[0] == "p" for r in w) and all(r[0] == "v" for r in x) and all(r[0] == "p" for r in rest)):
+        constant = (k, consts)
+        group = _Group("nary", DOT, [id(v)], [[r] for r in refs], constant, offset=[offset])
+        return (level, "nary", DOT, constant, len(refs)), group
+    weights = [j for _, j in w + rest]
+    patch = x + [number(c) for c in consts]
+    if any(a > b for a, b in pairwise(weights)):  # a window at the border: weights paired with padding
+        weights, patch = map(list, zip(*sorted(zip(weights, patch))))
+    group = _Group("conv", DOT, [id(v)], [patch], weights=[weights], offset=[offset])
+    if k and len(rest) <= 1 and all(c == 1.0 for c in consts):
         bias = rest[0][1] if rest else None
-        group = _Group("matmul", DOT, [id(v)], [x], weights=[[j for _, j in w]], bias=[bias], offset=[offset])
-        return (level, "matmul", tuple(x), bias is None), group
-    return (level, "nary", id(v)), _Group("nary", DOT, [id(v)], [[r] for r in refs], constant, offset=[offset])
+        row = _Group("matmul", DOT, [id(v)], [x], weights=[[j for _, j in w]], bias=[bias], offset=[offset])
+        group.row = ((level, "matmul", tuple(x), bias is None), row)
+    return (level, "filter", tuple(weights)), group
 
 
-def _place(v: Value, refs: list[Ref], level: int) -> tuple[Any, _Group]:
+def _place(v: Value, refs: list[Ref], level: int, number: Callable[[float], Ref]) -> tuple[Any, _Group]:
     """The group key of node v (whose parents are ``refs``), and a one-node group holding it."""
-    op, ps, constant = parts(v)
+    p = v.parts()
+    op = p.op
     assert op is not None
     if op is DOT:
-        return _place_dot(v, ps, constant, refs, level)
+        return _place_dot(v, p, refs, level, number)
     if op.vectorised is None:
         raise TypeError(
             f"compile_batch: op {op.name!r} has no vectorised rule, so the graph cannot run as arrays; "
             "use the engine's ops (or compile=False)"
         )
-    if op.nary:  # vsum, vmax: any number of parents, one node per array call
-        offset = _constant_term(v.data, [p.data for p in ps]) if op is VSUM else 0.0  # vsum's numbers
-        return (level, "nary", id(v)), _Group("nary", op, [id(v)], [[r] for r in refs], constant, offset=[offset])
-    key = (level, "elementwise", id(op), constant, len(ps))
-    return key, _Group("elementwise", op, [id(v)], [[r] for r in refs], constant, offset=[0.0])
+    operands = [[r] for r in refs]
+    if op.nary:  # vsum, vmax: any number of parents; nodes of the same arity side by side
+        constant = p.constant if op is VMAX else None  # vmax's number competes; vsum's numbers are an offset
+        offset = 0.0 if op is VMAX else p.constant or 0.0
+        group = _Group("nary", op, [id(v)], operands, constant, offset=[offset])
+        return (level, "nary", op, constant, len(refs)), group
+    key = (level, "elementwise", id(op), p.constant, len(refs))
+    return key, _Group("elementwise", op, [id(v)], operands, p.constant, offset=[0.0])
+
+
+def _layers(groups: dict[Any, _Group]) -> dict[Any, _Group]:
+    """Filters into array operations: a filter at one position with its own inputs is a neuron,
+    a row of its layer's matrix product; filters at one level over the same patches are one
+    conv group (one product of the batch's patches with all their weights)."""
+    out: dict[Any, _Group] = {}
+    for key, g in groups.items():
+        if g.kind != "conv":
+            out[key] = g
+            continue
+        if g.row is not None:
+            key, g = g.row
+            if key in out:
+                out[key].absorb(g)
+            else:
+                out[key] = g
+            continue
+        key = (key[0], "conv", tuple(map(tuple, g.operands)))
+        if key in out:
+            out[key].add_filter(g)
+        else:
+            out[key] = g
+    return out
 
 
 class CompiledBatch:
@@ -282,7 +350,7 @@ class CompiledBatch:
 
     def _plan(self, leaves: list[Value], outs: list[Value], order: list[Value]) -> None:
         """Group the nodes into array operations (by level, op and shared inputs), then give every node a column."""
-        param = {id(p): j for j, p in enumerate(self.params)}
+        param = dict(zip(map(id, self.params), range(len(self.params))))
         ref: dict[int, Ref] = {i: ("p", j) for i, j in param.items()}  # ("v", id) for any other node
         ref.update((id(x), ("v", id(x))) for x in leaves)
         level = dict.fromkeys(ref, 0)  # 0 for a leaf, 1 + the deepest parent's for an op node
@@ -293,6 +361,13 @@ class CompiledBatch:
             ref[id(v)], level[id(v)] = ("v", id(v)), 0
             return ref[id(v)]
 
+        numbers: dict[float, Ref] = {}
+
+        def number(c: float) -> Ref:  # a plain number in a patch (padding, the bias's 1): one constant column each
+            if c not in numbers:
+                numbers[c] = constant(Value(c))
+            return numbers[c]
+
         groups: dict[Any, _Group] = {}
         for v in order:  # op nodes, parents first
             ps = v.parents
@@ -301,11 +376,12 @@ class CompiledBatch:
             i = id(v)
             ref[i] = ("v", i)
             level[i] = 1 + max(map(level.__getitem__, ids))
-            key, group = _place(v, refs, level[i])
+            key, group = _place(v, refs, level[i], number)
             if key in groups:
                 groups[key].absorb(group)
             else:
                 groups[key] = group
+        groups = _layers(groups)
         for o in outs:  # an output may be a leaf
             if id(o) not in ref:
                 constant(o)
@@ -387,6 +463,8 @@ class CompiledBatch:
             for g in self._groups:
                 if g.kind == "matmul":
                     self._forward_matmul(g, V)
+                elif g.kind == "conv":
+                    self._forward_conv(g, V)
                 elif g.kind == "elementwise":
                     self._forward_elementwise(g, V)
                 else:
@@ -410,6 +488,20 @@ class CompiledBatch:
         g.saved = (Xin, W)
         V[:, g.out_index] = Z
 
+    def _forward_conv(self, g: _Group, V: Any) -> None:
+        """Z = patches·Wᵀ for every filter at every position: the batch's patches as the rows of
+        one matrix (im2col), a filter's weights as one column."""
+        P = self.values
+        patches = V[:, g.patch]  # (batch, positions, patch size)
+        batch, n, k = patches.shape
+        m = g.weights.shape[0]
+        W = P[g.weights] if g.w_view is None else P[g.w_view].reshape(m, -1)[:, :k]
+        Z = (patches.reshape(batch * n, k) @ W.T).reshape(batch, n, m).transpose(0, 2, 1)
+        if g.offset is not None:
+            Z = Z + g.offset.reshape(m, n)
+        V[:, g.out_index].reshape(batch, m, n)[...] = Z  # the columns are filter by filter
+        g.saved = (patches, W)
+
     def _forward_elementwise(self, g: _Group, V: Any) -> None:
         """The op's array rule on every node of the group."""
         n_ops = len(g.operands)
@@ -420,10 +512,11 @@ class CompiledBatch:
         g.saved = grads[:n_ops]
 
     def _forward_nary(self, g: _Group, V: Any) -> None:
-        """One n-ary node (vsum, or a dot that is not a row of a matrix product)."""
-        cols = [self._gather(V, refs, None)[:, 0] for refs in g.operands]
+        """n-ary nodes of one op and arity (vmax, vsum: a pooling layer; a dot that is neither a row
+        nor a filter): the op's array rule on their parents' columns, one array per parent slot."""
+        cols = [self._gather(V, refs, index) for refs, index in zip(g.operands, g.operand_index)]
         out, grads = g.op.vectorised(self.np, cols, g.constant)  # type: ignore[misc]
-        V[:, g.out[0]] = out if g.offset is None else out + g.offset[0]
+        V[:, g.out_index] = out if g.offset is None else out + g.offset
         g.saved = grads
 
     def _raise_like_the_engine(self, X: Any, V: Any) -> None:
@@ -468,16 +561,13 @@ class CompiledBatch:
         for g in reversed(self._groups):
             if g.kind == "matmul":
                 self._backward_matmul(g, G, dP)
-            elif g.kind == "elementwise":
+            elif g.kind == "conv":
+                self._backward_conv(g, G, dP)
+            else:  # elementwise and n-ary: ∂C/∂parent = ∂node/∂parent · ∂C/∂node, slot by slot
                 upstream = G[:, g.out_index]
                 for refs, index, unique, needed, d in zip(g.operands, g.operand_index, g.unique, g.needs_grad, g.saved):
                     if needed:
                         self._scatter(G, dP, refs, index, unique, d * upstream)
-            else:
-                upstream = G[:, g.out[0]]
-                for refs, needed, d in zip(g.operands, g.needs_grad, g.saved):
-                    if needed:
-                        self._scatter(G, dP, refs, None, False, (d * upstream)[:, None])
         return dP
 
     def _backward_matmul(self, g: _Group, G: Any, dP: Any) -> None:
@@ -487,19 +577,39 @@ class CompiledBatch:
         Xin, W = g.saved
         if g.needs_grad[0]:
             self._scatter(G, dP, g.operands[0], g.operand_index[0], g.unique[0], upstream @ W)
-        dW = upstream.T @ Xin
+        self._add_to_weights(g, dP, upstream.T @ Xin)
+        if g.bias is not None:
+            if g.b_view is not None:
+                dP[g.b_view] += upstream.sum(axis=0)
+            else:
+                np.add.at(dP, g.bias, upstream.sum(axis=0))
+
+    def _backward_conv(self, g: _Group, G: Any, dP: Any) -> None:
+        """∂C/∂W = Σ over the batch and the positions of ∂C/∂Z · patch; ∂C/∂patch = ∂C/∂Z · W,
+        added back slot by slot into the nodes each patch read (col2im)."""
+        patches, W = g.saved
+        batch, n, k = patches.shape
+        m = W.shape[0]
+        dZ = G[:, g.out_index].reshape(batch, m, n).transpose(0, 2, 1).reshape(batch * n, m)
+        self._add_to_weights(g, dP, dZ.T @ patches.reshape(batch * n, k))
+        if not g.scatter:
+            return
+        d_patches = (dZ @ W).reshape(batch, n, k)
+        for slot, positions, cols, unique in g.scatter:
+            if unique:
+                G[:, cols] += d_patches[:, positions, slot]
+            else:
+                self.np.add.at(G, (slice(None), cols), d_patches[:, positions, slot])
+
+    def _add_to_weights(self, g: _Group, dP: Any, dW: Any) -> None:
+        """dP[W's parameters] += dW: through the strided view, a plain += or (repeated weights) np.add.at."""
         m, k = g.weights.shape
         if g.w_view is not None:
             dP[g.w_view].reshape(m, -1)[:, :k] += dW
         elif g.unique_weights:
             dP[g.weights] += dW
         else:
-            np.add.at(dP, g.weights, dW)
-        if g.bias is not None:
-            if g.b_view is not None:
-                dP[g.b_view] += upstream.sum(axis=0)
-            else:
-                np.add.at(dP, g.bias, upstream.sum(axis=0))
+            self.np.add.at(dP, g.weights, dW)
 
     def _scatter(self, G: Any, dP: Any, refs: list[Ref], index: Any, unique: bool, contribution: Any) -> None:
         """Add each operand's ∂C/∂operand into G (nodes) or dP (parameters, summed over the batch)."""
@@ -533,10 +643,11 @@ def _checked_params(params: Sequence[Value]) -> list[Value]:
     if not hasattr(params, "__iter__") or isinstance(params, (str, Value)):
         raise TypeError(f"compile_batch(params) must be a list of Values, got {type(params).__name__}")
     ps = list(params)
-    for j, p in enumerate(ps):
-        if not isinstance(p, Value):
-            raise TypeError(f"compile_batch(params) must be Values, got {type(p).__name__} at {j}: {p!r}")
-    if len({id(p) for p in ps}) != len(ps):
+    if not all(type(p) is Value for p in ps):  # the usual case in one pass; subclasses checked one by one
+        for j, p in enumerate(ps):
+            if not isinstance(p, Value):
+                raise TypeError(f"compile_batch(params) must be Values, got {type(p).__name__} at {j}: {p!r}")
+    if len(set(map(id, ps))) != len(ps):
         raise ValueError("compile_batch(params): a parameter is listed twice")
     return ps
 
@@ -544,7 +655,7 @@ def _checked_params(params: Sequence[Value]) -> list[Value]:
 def _checked_constant(v: Value) -> Value:
     """A leaf that is neither an input nor a parameter is a constant — unless f computed it
     under ``no_grad`` (it then has an op but no parents), which hides what it came from."""
-    op = parts(v)[0]
+    op = v.parts().op
     if op is not None and not op.name:  # the engine's mark of a result computed under no_grad
         raise GraphDependsOnDataError(
             f"compile_batch: the graph of f holds {v!r}, computed under no_grad(), so it does not show what that "

@@ -20,7 +20,9 @@ reader outside it (stepping, drawing, compile, jvp) reads a node through ``Value
 * ``_a``   the first operand (a Value), or the tuple of parents of an n-ary op
 * ``_da``  ∂out/∂_a, or the tuple of ∂out/∂parentᵢ of an n-ary op
 * ``_b``   the second operand: a Value, or a plain number for an op with a constant
-           (``x * 2``); for ``dot``, how many (w, x) pairs lead its parents; else ``None``
+           (``x * 2``, the numbers added by ``vsum``); for ``dot``, how many (w, x) pairs
+           lead its parents, or (that count, the constant term) when numbers add to z;
+           else ``None``
 * ``_db``  ∂out/∂_b when ``_b`` is a Value, else ``None``
 """
 
@@ -262,7 +264,9 @@ class Parts(NamedTuple):
 
     ``parents[i]`` has the local derivative ``local_grads[i]`` = ∂node/∂parents[i]
     (duplicates kept: ``a + a`` has ``a`` twice). ``constant`` is the op's constant
-    operand (2 in ``x * 2`` or ``2 - x``, the slope of a leaky ReLU), else None. ``pairs``
+    operand (2 in ``x * 2`` or ``2 - x``, the slope of a leaky ReLU), for ``dot`` and
+    ``vsum`` the constant term (the plain numbers they add: a number bias, products of
+    numbers), else None. ``pairs``
     is k for ``dot``: parents[:k] are weights wᵢ and parents[k:2k] the inputs xᵢ they
     multiply, so ∂z/∂wᵢ = xᵢ; every later parent has a constant partner (its local
     derivative, e.g. an input given as data, or 1 for the bias). 0 for every other op.
@@ -292,7 +296,7 @@ def _node(
     op: Op,
     a: Value | tuple[Value, ...] | None,
     da: float | tuple[float, ...] | None,
-    b: Value | float | None = None,
+    b: Value | float | tuple[int, float] | None = None,
     db: float | None = None,
 ) -> Value:
     """Make an op node without going through ``Value.__init__`` (the hot path)."""
@@ -323,7 +327,7 @@ def _first(out: Value) -> Value:
 def _second(out: Value) -> Derivative:
     """The second operand of a binary node: a Value, or the op's constant."""
     b = out._b
-    assert b is not None
+    assert b is not None and not isinstance(b, tuple)
     return b
 
 
@@ -439,7 +443,7 @@ class Value:
     _op: Op | None
     _a: Value | tuple[Value, ...] | None
     _da: float | tuple[float, ...] | None
-    _b: Value | float | None
+    _b: Value | float | tuple[int, float] | None
     _db: float | None
     _mark: object
 
@@ -558,12 +562,14 @@ class Value:
         if isinstance(a, tuple):
             assert isinstance(self._da, tuple)
             if op is DOT:
-                return Parts(op, a, self._da, None, int(b) if isinstance(b, (int, float)) else 0)
-            return Parts(op, a, self._da, b if isinstance(b, float) else None, 0)  # vmax: its constant
+                k, c = b if isinstance(b, tuple) else (b or 0, None)
+                return Parts(op, a, self._da, c, int(k))
+            return Parts(op, a, self._da, b if isinstance(b, float) else None, 0)  # vmax, vsum: their constant
         assert isinstance(self._da, float)
         if isinstance(b, Value):
             assert self._db is not None
             return Parts(op, (a, b), (self._da, self._db), None, 0)
+        assert not isinstance(b, tuple)
         return Parts(op, (a,), (self._da,), b, 0)
 
     @property
@@ -1170,19 +1176,25 @@ def _data(x: object, what: str) -> float:
     return x._data if isinstance(x, Value) else _as_float(x, what)
 
 
-def _from_parents(data: float, op: Op, parents: list[Value], grads: list[float], const: int | None = None) -> Value:
-    """An n-ary node; with one parent and no constant data, stored in the unary layout."""
-    if len(parents) == 1 and const is None:
-        return _node(data, op, parents[0], grads[0])
+def _from_parents(
+    data: float, op: Op, parents: list[Value], grads: list[float], constant: float | None = None, pairs: int = 0
+) -> Value:
+    """An n-ary node with its constant term (the numbers it added, or None); with one parent
+    and no (w, x) pairs, stored in the unary layout."""
+    if len(parents) == 1 and not pairs:
+        return _node(data, op, parents[0], grads[0], constant)
     if not parents:
         return _node(data, op, None, None)
-    return _node(data, op, tuple(parents), tuple(grads), const)
+    if op is DOT:
+        return _node(data, op, tuple(parents), tuple(grads), pairs if constant is None else (pairs, constant))
+    return _node(data, op, tuple(parents), tuple(grads), constant)
 
 
 VSUM = Op(
     "Σ",
     lambda out: (1.0,) * len(out.parts().parents),
     vectorised=lambda np, parents, node: (sum(parents), (1.0,) * len(parents)),
+    constant="hidden",
     nary=True,
 )
 
@@ -1195,13 +1207,16 @@ def vsum(values: Iterable[Operand]) -> Value:
         )
     parents = []
     total = 0.0
+    numbers: float | None = None  # the constant term: Σ of the plain numbers
     for v in values:
         if isinstance(v, Value):
             parents.append(v)
             total += v._data
         else:
-            total += _as_float(v, "vsum(values) item")
-    return _from_parents(total, VSUM, parents, [1.0] * len(parents))
+            x = _as_float(v, "vsum(values) item")
+            total += x
+            numbers = x if numbers is None else numbers + x
+    return _from_parents(total, VSUM, parents, [1.0] * len(parents), numbers)
 
 
 register(
@@ -1235,21 +1250,23 @@ def _dot_vectorised(
     return z, (*parents[k : 2 * k], *parents[:k], *consts)
 
 
-DOT = Op("dot", _dot_grads, vectorised=_dot_vectorised, nary=True)
+DOT = Op("dot", _dot_grads, vectorised=_dot_vectorised, constant="hidden", nary=True)
 
 
 def _dot_edges(
     weights: Sequence[Operand], inputs: Sequence[Operand], wd: list[float], xd: list[float]
-) -> tuple[list[Value], list[float], int]:
-    """The parents of a dot node, their local derivatives and k: first the k pairs where wᵢ and
-    xᵢ are both Values (the weights, then their inputs), then each Value whose partner is a
-    constant (its local derivative is that constant)."""
+) -> tuple[list[Value], list[float], int, float | None]:
+    """The parents of a dot node, their local derivatives, k and the constant term: first the k
+    pairs where wᵢ and xᵢ are both Values (the weights, then their inputs), then each Value whose
+    partner is a constant (its local derivative is that constant); Σ wᵢxᵢ over the pairs of two
+    numbers (None if there are none)."""
     ws: list[Value] = []
     xs: list[Value] = []
     lone: list[Value] = []
     dws: list[float] = []
     dxs: list[float] = []
     d_lone: list[float] = []
+    numbers: float | None = None
     for w, x, w_num, x_num in zip(weights, inputs, wd, xd):
         if isinstance(w, Value) and isinstance(x, Value):
             ws.append(w)
@@ -1262,7 +1279,9 @@ def _dot_edges(
         elif isinstance(x, Value):
             lone.append(x)
             d_lone.append(w_num)
-    return [*ws, *xs, *lone], [*dws, *dxs, *d_lone], len(ws)
+        else:
+            numbers = w_num * x_num if numbers is None else numbers + w_num * x_num
+    return [*ws, *xs, *lone], [*dws, *dxs, *d_lone], len(ws), numbers
 
 
 def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | None = None) -> Value:
@@ -1278,14 +1297,16 @@ def dot(weights: Sequence[Operand], inputs: Sequence[Operand], bias: Operand | N
     wd = [_data(w, "dot(weights) item") for w in weights]
     xd = [_data(x, "dot(inputs) item") for x in inputs]
     z = sum(map(mul, wd, xd))
-    parents, grads, k = _dot_edges(weights, inputs, wd, xd)
+    parents, grads, k, numbers = _dot_edges(weights, inputs, wd, xd)
     if isinstance(bias, Value):
         z += bias._data
         parents.append(bias)
         grads.append(1.0)
     elif bias is not None:
-        z += _as_float(bias, "dot(bias)")
-    return _from_parents(z, DOT, parents, grads, k or None)
+        b = _as_float(bias, "dot(bias)")
+        z += b
+        numbers = b if numbers is None else numbers + b
+    return _from_parents(z, DOT, parents, grads, numbers, k)
 
 
 register(

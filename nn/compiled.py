@@ -26,6 +26,7 @@ from typing import Any
 
 from autograd_core import CompiledBatch, Value, compile_batch
 from autograd_core.extras import require
+from nn.conv import _shaped
 from nn.layers import Dropout
 from nn.losses import ON_ARRAYS
 from nn.module import Module
@@ -62,12 +63,13 @@ class CompiledTraining:
                 f"fit(compile=True) supports the optimisers {known}; got {type(optimizer).__name__}: use compile=False"
             )
         self.loss_on_arrays = ON_ARRAYS[loss]
-        self.X = np.asarray(X, dtype=float)
+        examples = np.asarray(X, dtype=float)  # (N, inputs), or images (N, C, H, W) and signals (N, C, L)
+        self.X = examples.reshape(len(examples), -1)
         self.Y = np.asarray(y, dtype=float).reshape(len(y), -1)
         self.params = model.parameters() if params is None else params
         self.penalty = penalty
         self.optimizer = optimizer
-        self.compiled = compiled_model(model, self.params, X)
+        self.compiled = compiled_model(model, self.params, self.X, examples.shape[1:])
         self.update = twin(np, optimizer, self.params)
         self._stale = False
 
@@ -268,9 +270,13 @@ def _structure(model: Module, params: list[Value]) -> Hashable:
     return tuple(modules), tuple(map(id, params))
 
 
-def compiled_model(model: Module, params: list[Value], X: Sequence[Sequence[float]]) -> CompiledBatch:
-    """``compile_batch`` of ``model`` for one example, reused while the model's structure is the same."""
-    key = _structure(model, params)
+def compiled_model(
+    model: Module, params: list[Value], X: Sequence[Sequence[float]], shape: tuple[int, ...]
+) -> CompiledBatch:
+    """``compile_batch`` of ``model`` for one example (a row of X, given to the model shaped as
+    ``shape``: (C, H, W) for an image, (C, L) for a signal), reused while the model's structure
+    and the shape are the same."""
+    key = (_structure(model, params), shape)
     try:
         cached = _plans.get(model)
     except TypeError:  # a model that cannot be weakly referenced or hashed: no cache
@@ -283,7 +289,7 @@ def compiled_model(model: Module, params: list[Value], X: Sequence[Sequence[floa
     def forward(*x: Value) -> Any:  # the model, without keeping it alive from the cache
         m = model_ref()
         assert m is not None
-        return m(list(x))
+        return m(_shaped(list(x), shape))
 
     compiled = compile_batch(forward, params, X)
     with contextlib.suppress(TypeError):  # not weakly referable or not hashable: not cached
