@@ -10,6 +10,7 @@ step, next to the O(parameters × batch) of the step itself.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 import random
@@ -351,8 +352,12 @@ class _Validation:
     best_state: dict[str, float] | None = None
     waited: int = 0
 
-    def evaluate(self, model: Module) -> tuple[float, float]:
-        """(C, accuracy) of ``model`` on the validation set; the model's mode is restored."""
+    def evaluate(self, model: Module, compiled: CompiledTraining | None) -> tuple[float, float]:
+        """(C, accuracy) of ``model`` on the validation set (through the compiled graph when
+        fit compiles); the model's mode is restored."""
+        if compiled is not None:
+            cost, n_correct = compiled.evaluate(self.X, self.y, self.threshold)
+            return cost, n_correct / len(self.X)
         was_training = model.training
         model.eval()
         try:
@@ -364,10 +369,10 @@ class _Validation:
             model.train(was_training)
         return cost, correct / len(self.X)
 
-    def record(self, epoch: int, model: Module, history: History) -> bool:
+    def record(self, epoch: int, model: Module, history: History, compiled: CompiledTraining | None) -> bool:
         """Evaluate after ``epoch``, note it in ``history``; True when early stopping says stop:
         the loss has not improved for ``patience`` epochs."""
-        cost, acc = self.evaluate(model)
+        cost, acc = self.evaluate(model, compiled)
         history.val_losses.append(cost)
         history.val_accuracies.append(acc)
         if cost < self.best_loss:
@@ -450,24 +455,27 @@ def fit(
     steps = _Steps(model, named, loss, optimizer, penalty, max_grad_norm, _threshold(model), compiled)
     # compiled: batches of example indices into its arrays (the same rng calls, the same order)
     Xs, ys = (range(len(X)), range(len(X))) if compiled is not None else (X, y)
+    one_thread = compiled.on_one_blas_thread() if compiled is not None else contextlib.nullcontext()
     try:
-        for epoch in epoch_range:
-            if lr_schedule is not None:
-                _set_learning_rate(optimizer, lr_schedule, epoch)
-            start = time.perf_counter()
-            total, correct, norms = steps.epoch(epoch, batches(Xs, ys, size, shuffle=batch_size is not None, rng=rng))
-            _record(history, total / len(X), correct / len(X), norms, time.perf_counter() - start)
-            if compiled is not None:
-                compiled.write_back()
-            stop = watch is not None and watch.record(epoch, model, history)
-            if bar is not None:
-                epoch_range.set_postfix(loss=f"{history.losses[-1]:.4f}", acc=f"{history.accuracies[-1]:.3f}")
-            if callback is not None:
-                stop = callback(epoch, history) is True or stop
-                if compiled is not None:  # the callback may have changed the weights: train on those
-                    compiled.compiled.read_params()
-            if stop:
-                break
+        with one_thread:
+            for epoch in epoch_range:
+                if lr_schedule is not None:
+                    _set_learning_rate(optimizer, lr_schedule, epoch)
+                start = time.perf_counter()
+                batched = batches(Xs, ys, size, shuffle=batch_size is not None, rng=rng)
+                total, correct, norms = steps.epoch(epoch, batched)
+                _record(history, total / len(X), correct / len(X), norms, time.perf_counter() - start)
+                if compiled is not None:
+                    compiled.write_back()
+                stop = watch is not None and watch.record(epoch, model, history, compiled)
+                if bar is not None:
+                    epoch_range.set_postfix(loss=f"{history.losses[-1]:.4f}", acc=f"{history.accuracies[-1]:.3f}")
+                if callback is not None:
+                    stop = callback(epoch, history) is True or stop
+                    if compiled is not None:  # the callback may have changed the weights: train on those
+                        compiled.compiled.read_params()
+                if stop:
+                    break
     finally:
         if compiled is not None:
             compiled.write_back()  # the model holds the last weights, also after an error

@@ -201,3 +201,60 @@ def test_a_compiled_cnn_plan_is_kept_per_image_shape() -> None:
     long = CompiledTraining(model, nn.mse_loss, nn.SGD(model.parameters(), lr=0.1), None, _batch((1, 8), 2, 0), y)
     assert short.compiled is not long.compiled
     assert short.compiled.n_inputs == 5 and long.compiled.n_inputs == 8
+
+
+def test_compiled_steps_run_numpys_blas_on_one_thread_and_put_it_back() -> None:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def blas_threads() -> list[int]:
+        return [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+
+    model = nn.Sequential(nn.Conv1d(1, 2, 3, seed=0), nn.Flatten())
+    seen: list[list[int]] = []
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        before = blas_threads()
+        assert before and 1 not in before  # NumPy's BLAS found, on more than one thread
+        nn.fit(
+            model,
+            _batch((1, 5), 4, 0),
+            [[0.0] * 6] * 4,
+            nn.mse_loss,
+            nn.SGD(model.parameters(), lr=0.1),
+            epochs=2,
+            compile=True,
+            callback=lambda epoch, history: seen.append(blas_threads()),
+        )
+        assert seen == [[1] * len(before)] * 2
+        assert blas_threads() == before
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_fit_compiled_measures_the_validation_set_as_the_scalar_engine_does(kind: str) -> None:
+    """After each epoch the validation loss and accuracy come from the compiled graph: the same numbers."""
+    shape = (1, 4, 4)
+    X, X_val = _batch(shape, 16, 9), _batch(shape, 10, 10)
+    y, y_val = np.arange(16) % 3, np.arange(10) % 3
+    histories = []
+    for compiled in (True, False):
+        model = (
+            nn.Sequential(nn.Flatten(), nn.MLP(16, [5, 3], activation="tanh", seed=0))
+            if kind == "mlp"
+            else MODELS["conv2d-maxpool-linear"][0]()
+        )
+        histories.append(
+            nn.fit(
+                model,
+                X,
+                y,
+                nn.cross_entropy,
+                nn.Adam(model.parameters(), lr=0.05),
+                epochs=3,
+                batch_size=4,
+                compile=compiled,
+                validation=(X_val, y_val),
+            )
+        )
+    compiled_history, scalar_history = histories
+    assert np.allclose(compiled_history.val_losses, scalar_history.val_losses, rtol=1e-9)
+    assert compiled_history.val_accuracies == scalar_history.val_accuracies
+    assert len(set(compiled_history.val_losses)) == 3  # the weights changed between the measurements
