@@ -27,11 +27,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from operator import attrgetter
+from typing import Any, cast
 
 from autograd_core.engine import (
     DOT,
-    VMAX,
     Op,
     Parts,
     Value,
@@ -47,6 +47,7 @@ from autograd_core.engine import (
 from autograd_core.extras import require
 from autograd_core.reads import Read, watch_reads
 
+_number = attrgetter("_data")  # a parameter's number, read by compile_batch itself (not a read of f's)
 Ref = tuple[str, int]  # ("v", id of a node) while placing, ("v", column) after; ("p", j) for parameter j
 
 
@@ -258,12 +259,10 @@ def _place_dot(v: Value, p: Parts, refs: list[Ref], level: int, number: Callable
     z = Σ W[j]·patch[j] (a number partner, the bias's 1 among them, is a constant of the patch),
     and, if it has its own inputs and a parameter bias, also a candidate row of a layer's matrix
     product (``_layers`` decides). Any other dot is one n-ary node. Decided by structure alone."""
-    k = p.pairs
-    consts = p.local_grads[2 * k :]
-    offset = p.constant or 0.0
+    k, consts = constant = p.array_constant
+    offset = p.constant_term
     w, x, rest = refs[:k], refs[k : 2 * k], refs[2 * k :]
     if not (all(r[0] == "p" for r in w) and all(r[0] == "v" for r in x) and all(r[0] == "p" for r in rest)):
-        constant = (k, consts)
         group = _Group("nary", DOT, [id(v)], [[r] for r in refs], constant, offset=[offset])
         return (level, "nary", DOT, constant, len(refs)), group
     weights = [j for _, j in w + rest]
@@ -278,9 +277,8 @@ def _place_dot(v: Value, p: Parts, refs: list[Ref], level: int, number: Callable
     return (level, "filter", tuple(weights)), group
 
 
-def _place(v: Value, refs: list[Ref], level: int, number: Callable[[float], Ref]) -> tuple[Any, _Group]:
-    """The group key of node v (whose parents are ``refs``), and a one-node group holding it."""
-    p = v.parts()
+def _place(v: Value, p: Parts, refs: list[Ref], level: int, number: Callable[[float], Ref]) -> tuple[Any, _Group]:
+    """The group key of node v (``p``: its parts; ``refs``: its parents'), and a one-node group holding it."""
     op = p.op
     assert op is not None
     if op is DOT:
@@ -290,14 +288,12 @@ def _place(v: Value, refs: list[Ref], level: int, number: Callable[[float], Ref]
             f"compile_batch: op {op.name!r} has no vectorised rule, so the graph cannot run as arrays; "
             "use the engine's ops (or compile=False)"
         )
-    operands = [[r] for r in refs]
+    operands, constant = [[r] for r in refs], p.array_constant
     if op.nary:  # vsum, vmax: any number of parents; nodes of the same arity side by side
-        constant = p.constant if op is VMAX else None  # vmax's number competes; vsum's numbers are an offset
-        offset = 0.0 if op is VMAX else p.constant or 0.0
-        group = _Group("nary", op, [id(v)], operands, constant, offset=[offset])
+        group = _Group("nary", op, [id(v)], operands, constant, offset=[p.constant_term])
         return (level, "nary", op, constant, len(refs)), group
-    key = (level, "elementwise", id(op), p.constant, len(refs))
-    return key, _Group("elementwise", op, [id(v)], operands, p.constant, offset=[0.0])
+    key = (level, "elementwise", id(op), constant, len(refs))
+    return key, _Group("elementwise", op, [id(v)], operands, constant, offset=[0.0])
 
 
 def _layers(groups: dict[Any, _Group]) -> dict[Any, _Group]:
@@ -344,7 +340,7 @@ class CompiledBatch:
             leaves, result = _trace(f, _row(examples), self.params, fixed_graph)
             outs = _outputs(result)
             self.n_inputs = len(leaves)
-            self.values = self.np.array([p.data for p in self.params], dtype=float)  # the parameters' numbers
+            self.values = self.np.array(list(map(_number, self.params)), dtype=float)  # the parameters' numbers
             self._plan(leaves, outs, _op_nodes(outs))
         self._V: Any = None
 
@@ -370,13 +366,14 @@ class CompiledBatch:
 
         groups: dict[Any, _Group] = {}
         for v in order:  # op nodes, parents first
-            ps = v.parents
-            ids = list(map(id, ps))
-            refs = [ref.get(j) or constant(p) for j, p in zip(ids, ps)]
+            p = v.parts()
+            ids = list(map(id, p.parents))
+            found = list(map(ref.get, ids))
+            refs = [r or constant(q) for r, q in zip(found, p.parents)] if None in found else cast(list[Ref], found)
             i = id(v)
             ref[i] = ("v", i)
             level[i] = 1 + max(map(level.__getitem__, ids))
-            key, group = _place(v, refs, level[i], number)
+            key, group = _place(v, p, refs, level[i], number)
             if key in groups:
                 groups[key].absorb(group)
             else:
@@ -416,12 +413,12 @@ class CompiledBatch:
     # --------------------------------------------------------------- running
     def read_params(self) -> None:
         """Copy the parameters' ``.data`` into ``values`` (after you changed the Values)."""
-        self.values[:] = [p.data for p in self.params]
+        self.values[:] = list(map(_number, self.params))
 
     def write_params(self) -> None:
         """Copy ``values`` back into the parameters' ``.data``."""
         for p, x in zip(self.params, self.values.tolist()):
-            p.data = x
+            p._data = x  # floats from a float array: nothing to check
 
     def _gather(self, V: Any, refs: list[Ref], index: Any) -> Any:
         """The operand columns of a group: a slice or a take of V, with parameters broadcast."""

@@ -162,7 +162,7 @@ class Op:
     (one entry per example), for ``compile_batch``; ``a`` is the first operand, ``b`` the
     second (an array, a constant, or None); for an ``nary`` op (``vsum``, ``dot``, ``vmax``:
     any number of parents), ``a`` is the list of the parents' arrays and ``b`` the constant
-    of ``parts(node)``. ``constant`` places the op's constant in its name: ``"after"``
+    of ``node.parts().array_constant``. ``constant`` places the op's constant in its name: ``"after"``
     (``*2``), ``"before"`` (``2-`` for 2 − x) or ``"hidden"``.
     """
 
@@ -286,6 +286,21 @@ class Parts(NamedTuple):
         if self.op is _MUL and len(self.parents) == 2:
             return self.parents[1 - i]
         return None
+
+    @property
+    def array_constant(self) -> Any:
+        """The constant the op's array rule (``Op.vectorised``) takes: for ``dot``, k and the
+        constant partners; for ``vsum``, None (its numbers are an offset added to its columns:
+        ``constant``); for any other op, ``constant``."""
+        if self.op is DOT:
+            return self.pairs, self.local_grads[2 * self.pairs :]
+        return None if self.op is VSUM else self.constant
+
+    @property
+    def constant_term(self) -> float:
+        """What the array rule leaves out: the numbers ``dot`` and ``vsum`` add to their terms
+        (a number bias, products of numbers); 0.0 for a node without them and any other op."""
+        return (self.constant or 0.0) if self.op is DOT or self.op is VSUM else 0.0
 
 
 _LEAF = Parts(None, (), (), None, 0)
@@ -1243,7 +1258,7 @@ def _dot_vectorised(
 ) -> tuple[Any, tuple[Any, ...]]:
     """z = Σ wᵢxᵢ over the k leading pairs + Σ cⱼpⱼ over parents with a constant partner (or 1 for b).
 
-    ``constant`` is ``parts(node)[2]``: k and the constant partners.
+    ``constant`` is ``node.parts().array_constant``: k and the constant partners.
     """
     k, consts = constant
     z = sum(parents[i] * parents[k + i] for i in range(k)) + sum(c * p for c, p in zip(consts, parents[2 * k :]))
@@ -1447,18 +1462,6 @@ def linear(weights: Sequence[Sequence[Value]], biases: Sequence[Value]) -> Calla
         return [dot(w, x, b) for w, b, _, _ in units]
 
     return layer
-
-
-def parts(v: Value) -> tuple[Op | None, tuple[Value, ...], object]:
-    """(op, parents, constant) of a node, the older form of ``v.parts()`` that ``compile_batch`` reads.
-
-    The constant is ``v.parts().constant``; for ``dot`` it is the pair (k, the constant
-    partners' values). New code should read ``v.parts()``.
-    """
-    p = v.parts()
-    if p.op is DOT:
-        return p.op, p.parents, (p.pairs, p.local_grads[2 * p.pairs :])
-    return p.op, p.parents, p.constant
 
 
 # ------------------------------------------------------------ gradients

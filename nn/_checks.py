@@ -51,6 +51,13 @@ def integer(x: object, where: str, *, low: int | None = 1) -> int:
     return int(x)
 
 
+def flag(x: object, where: str) -> bool:
+    """``x`` as a bool: True or False, not 1 or "yes"."""
+    if not isinstance(x, bool):
+        raise TypeError(f"{where} must be True or False, got {got(x)}")
+    return x
+
+
 def rng_or_none(rng: object, where: str) -> random.Random | None:
     """``rng`` if it is a ``random.Random`` (or None)."""
     if rng is not None and not isinstance(rng, random.Random):

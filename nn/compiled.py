@@ -142,6 +142,22 @@ class CompiledTraining:
         self._stale = False
 
 
+def outputs_on_arrays(model: Module, X: Any) -> Any:
+    """``model(x)`` for every example x of X (rows; images (N, C, H, W); signals (N, C, L)) as an
+    (N × outputs) array, through the model's compiled graph (``accuracy(..., compile=True)``)."""
+    np = require("numpy", "nn", "accuracy(compile=True)")
+    examples = np.asarray(X, dtype=float)
+    rows = examples.reshape(len(examples), -1)
+    return compiled_model(model, model.parameters(), rows, examples.shape[1:]).forward(rows)
+
+
+def count_correct(A: Any, y: Sequence[Any], threshold: float) -> int:
+    """How many outputs (rows of A) are right for the targets y, as ``nn.train.is_correct`` counts."""
+    np = require("numpy", "nn", "accuracy(compile=True)")
+    Y = np.asarray(y, dtype=float)
+    return _correct(A, Y.reshape(len(Y), -1), threshold)
+
+
 def _correct(A: Any, Y: Any, threshold: float) -> int:
     """How many outputs (rows of A) are right, as ``nn.train.is_correct`` counts: one output above
     the threshold for a positive target; else the argmax at the class (an index or a one-hot row)."""

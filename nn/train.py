@@ -24,8 +24,8 @@ from typing import Any, Union, overload
 from autograd_core import Value, no_grad
 from autograd_core.engine import gc_paused
 from autograd_core.extras import MissingExtraError, require
-from nn._checks import function, got, integer, nested_lengths, real, rng_or_none, sequence
-from nn.compiled import CompiledTraining, holds_in_order
+from nn._checks import flag, function, got, integer, nested_lengths, real, rng_or_none, sequence
+from nn.compiled import CompiledTraining, count_correct, holds_in_order, outputs_on_arrays
 from nn.data import batches
 from nn.module import Module
 from nn.optim import Optimizer, clip_grad_norm, grad_norm
@@ -174,31 +174,49 @@ def _check_numbers(xs: Any, where: str, what: str, indexed: bool = True) -> None
             raise ValueError(f"{name}{whose} is {v}: the data must be finite (drop or fill in that value)")
 
 
-def accuracy(model: Callable[[Any], Output], X: Sequence[Any], y: Sequence[Any]) -> float:
+def accuracy(model: Callable[[Any], Output], X: Sequence[Any], y: Sequence[Any], *, compile: bool = False) -> float:
     """Fraction of examples classified correctly, in eval mode and under ``no_grad``.
 
     Several outputs: correct when the argmax is the target (a class index in [0, outputs),
     or a vector of as many numbers). One output: a > 0.5 after a sigmoid
     (``model.last_activation()``), else a > 0, compared with target > 0 (a label 0/1 or
-    −1/+1). Any other target raises ValueError naming it.
+    −1/+1). Any other target raises ValueError naming it. ``compile=True`` (a ``Module``)
+    runs the model's graph over all of X as NumPy arrays, as ``fit(compile=True)`` does:
+    the same count, 10²–10³ times sooner for a CNN.
     """
     function(model, "accuracy(model)")
     _check_data(X, y, "accuracy")
+    flag(compile, "accuracy(compile)")
+    if compile and not isinstance(model, Module):
+        raise TypeError(f"accuracy(compile=True) needs an nn Module (its graph is compiled), got {got(model)}")
     was_training = getattr(model, "training", False)
     if isinstance(model, Module):
         model.eval()
     try:
         threshold = _threshold(model)
-        with no_grad():
-            correct = 0
-            for i, (x, t) in enumerate(zip(X, y)):
-                a = _one_output(model(x), t)
-                _check_label(a, t, i)
-                correct += is_correct(a, t, threshold)
+        if compile:
+            assert isinstance(model, Module)
+            correct = _count_compiled(model, X, y, threshold)
+        else:
+            with no_grad():
+                correct = 0
+                for i, (x, t) in enumerate(zip(X, y)):
+                    a = _one_output(model(x), t)
+                    _check_label(a, t, i)
+                    correct += is_correct(a, t, threshold)
     finally:
         if isinstance(model, Module):
             model.train(was_training)
     return correct / len(X)
+
+
+def _count_compiled(model: Module, X: Sequence[Any], y: Sequence[Any], threshold: float) -> int:
+    """``accuracy``'s count through the compiled graph, each target checked against the outputs first."""
+    A = outputs_on_arrays(model, X)
+    outputs = [Value(0.0)] * A.shape[1]
+    for i, t in enumerate(y):
+        _check_label(_one_output(outputs, t), t, i)
+    return count_correct(A, y, threshold)
 
 
 def _diverged(what: str, epoch: int, optimizer: Optimizer) -> TrainingDivergedError:

@@ -258,3 +258,30 @@ def test_fit_compiled_measures_the_validation_set_as_the_scalar_engine_does(kind
     assert np.allclose(compiled_history.val_losses, scalar_history.val_losses, rtol=1e-9)
     assert compiled_history.val_accuracies == scalar_history.val_accuracies
     assert len(set(compiled_history.val_losses)) == 3  # the weights changed between the measurements
+
+
+@pytest.mark.parametrize("name", ["conv2d-maxpool-linear", "mnist1d-cnn"])
+def test_accuracy_compiled_counts_as_the_scalar_engine(name: str) -> None:
+    make, shape = MODELS[name]
+    model = make()
+    _random_parameters(model, 11)
+    X = _batch(shape, 40, 12)
+    n_out = len(model(X[0].tolist()))
+    y = np.random.default_rng(13).integers(0, n_out, size=40)
+    scalar = nn.accuracy(model, X, y)
+    assert 0 < scalar < 1
+    assert nn.accuracy(model, X, y, compile=True) == scalar
+    assert model.training  # the mode is put back
+
+
+def test_accuracy_compiled_names_an_impossible_target_as_the_scalar_path_does() -> None:
+    make, shape = MODELS["conv2d-maxpool-linear"]
+    model = make()
+    X = _batch(shape, 3, 0)
+    for compile in (False, True):
+        with pytest.raises(ValueError, match=r"accuracy\(y\): y\[2\] is 7, but the model has 3 outputs"):
+            nn.accuracy(model, X, [0, 1, 7], compile=compile)
+    with pytest.raises(TypeError, match=r"accuracy\(compile\) must be True or False, got"):
+        nn.accuracy(model, X, [0, 1, 2], compile="yes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"accuracy\(compile=True\) needs an nn Module"):
+        nn.accuracy(lambda x: model(x), X, [0, 1, 2], compile=True)
