@@ -14,7 +14,10 @@ numbers — and no plan cached for it yet):
    call on a new model object (the trace included). PyTorch float64 with one thread runs
    the same 6,000 mini-batch steps.
 3. One epoch of 6,000 such examples in one ``fit`` call (trace included) against Nielsen's
-   network.py-style per-example backprop in NumPy; and the trace alone against that epoch.
+   network.py-style per-example backprop in NumPy (network.py's numbers to 1e-14, and 15–20 %
+   faster than its verbatim code: each example's ∂C/∂w is added in place, not into a new
+   array); a second such call on the same trained model (its plan reused); and the trace alone
+   against that epoch.
 4. For scale: fit without compile, timed on 300 examples and scaled.
 5. A CNN on the 8×8 digits (scikit-learn's, 80 % to train, 20 % to test):
    Sequential(Conv2d(1, 16, 3, padding=1), MaxPool2d(2), Flatten(), Layer(256, 10, linear)),
@@ -153,11 +156,14 @@ def mnist_model(is_trained: bool, X: np.ndarray, Y: np.ndarray) -> MLP:
     return trained_copy(make, X[:600], Y[:600], quadratic_cost, 3.0, BATCH) if is_trained else make()
 
 
-def mnist_ours(X: np.ndarray, Y: np.ndarray, epochs: int, is_trained: bool) -> float:
-    """Seconds for one fit call of ``epochs`` epochs on a new model object (its trace included)."""
+def mnist_ours(X: np.ndarray, Y: np.ndarray, epochs: int, is_trained: bool, again: bool = False) -> float:
+    """Seconds for one fit call of ``epochs`` epochs on a new model object (its trace included), or
+    with ``again`` for a second call on it (the plan of the first reused)."""
     model = mnist_model(is_trained, X, Y)
     opt = SGD(model.parameters(), lr=3.0)
     run = lambda: fit(model, X, Y, quadratic_cost, opt, epochs, BATCH, progress=False, compile=True)  # noqa: E731
+    if again:
+        run()
     return seconds(run)
 
 
@@ -346,15 +352,17 @@ def run_all(rounds: int) -> None:
     for state, ours_s in runs.items():
         row(f"60,000 MNIST-shaped, {state}, vs PyTorch fp64 1 thread (s)", f"{ours_s:.2f}", f"{torch_s:.2f}",
             f"{torch_s / ours_s:.2f}×", "≥ 1×")  # fmt: skip
-    for state in ("fresh", "trained"):  # in turn, a new model object each time (its trace is timed)
-        mine, theirs = [], []
+    epoch_s: dict[str, float] = {}
+    for state in ("fresh", "trained", "2nd call"):  # a new model object each round: its trace is timed,
+        mine, theirs = [], []  # except in the 2nd fit call on a trained one (the plan of the 1st reused)
         for _ in range(rounds):
-            mine.append(mnist_ours(X, Y, 1, state == "trained"))
+            mine.append(mnist_ours(X, Y, 1, state != "fresh", again=state == "2nd call"))
             theirs.append(seconds(lambda: network_py_epoch(X, Y, [784, 30, 10], 3.0, BATCH)))
-        ours_s, netpy_s = statistics.median(mine), statistics.median(theirs)
+        epoch_s[state], netpy_s = statistics.median(mine), statistics.median(theirs)
         ratio = statistics.median([t / m for m, t in zip(mine, theirs)])
-        row(f"6,000 MNIST-shaped, one epoch, {state}, vs network.py (s)", f"{ours_s:.2f}", f"{netpy_s:.2f}",
-            f"{ratio:.2f}×", "≥ 2×")  # fmt: skip
+        row(f"6,000 MNIST-shaped, one epoch, {state}, vs network.py (s)", f"{epoch_s[state]:.2f}",
+            f"{netpy_s:.2f}", f"{ratio:.2f}×", "≥ 2×" if state != "2nd call" else "")  # fmt: skip
+    ours_s = epoch_s["trained"]
     trace_s = mnist_trace(X, Y, rounds)
     row("784-30-10 trace vs one compiled epoch of 6,000 (s)", f"{trace_s:.2f}", f"{ours_s:.2f}",
         f"{ours_s / trace_s:.1f}×", "≥ 1×")  # fmt: skip
