@@ -14,10 +14,10 @@ numbers — and no plan cached for it yet):
    call on a new model object (the trace included). PyTorch float64 with one thread runs
    the same 6,000 mini-batch steps.
 3. One epoch of 6,000 such examples in one ``fit`` call (trace included) against Nielsen's
-   network.py-style per-example backprop in NumPy (network.py's numbers to 1e-14, and 15–20 %
-   faster than its verbatim code: each example's ∂C/∂w is added in place, not into a new
-   array); a second such call on the same trained model (its plan reused); and the trace alone
-   against that epoch.
+   network.py-style per-example backprop in NumPy (network.py's numbers to 1e-14, and its time
+   within the VM's noise of network.py's own code, which it follows but for adding each
+   example's ∂C/∂w in place); a second such call on the same trained model (its plan reused);
+   and the trace alone against that epoch.
 4. For scale: fit without compile, timed on 300 examples and scaled.
 5. A CNN on the 8×8 digits (scikit-learn's, 80 % to train, 20 % to test):
    Sequential(Conv2d(1, 16, 3, padding=1), MaxPool2d(2), Flatten(), Layer(256, 10, linear)),
