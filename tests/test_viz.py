@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograd_core import BackpropStepper, Graph, GraphvizNotFoundError, Value, dot, draw_graph
+from autograd_core import BackpropStepper, Graph, GraphvizNotFoundError, Value, dot, draw_graph, vsum
 from autograd_core.viz import (
     FILL,
     INSTALL_HINT,
@@ -663,3 +663,215 @@ def test_any_label_is_drawn_short_and_visible(text: str) -> None:
     name = Scene(y).name(y.parents[0])
     assert name == visible(shorten(label)) and len(shorten(label)) <= MAX_LABEL
     assert f"<b>{html.escape(name, quote=True)}</b>" in src
+
+
+# ---------------------------------------------------------------- conv layers and residual blocks (issue 23)
+def conv_graph(out_channels: int, size: int, kernel: int = 2, padding: int = 0, values: bool = False) -> Value:
+    """C = Σ of the outputs of ``Sequential(Conv2d(1, out_channels, kernel, padding=padding), Flatten())`` on
+    one size×size image (floats; or Values labelled x00, x01, …); backpropagated."""
+    nn = pytest.importorskip("nn")
+    model = nn.Sequential(nn.Conv2d(1, out_channels, kernel, padding=padding, seed=0), nn.Flatten())
+    image: list = [[[(r * size + c) / size**2 for c in range(size)] for r in range(size)]]
+    if values:
+        image = [[[Value(p, f"x{r}{c}") for c, p in enumerate(row)] for r, row in enumerate(image[0])]]
+    C = vsum(model(image))
+    C.backward()
+    return C
+
+
+def cluster_bodies(src: str) -> dict[str, str]:
+    """{a box's label: the DOT text inside it}."""
+    return dict(re.findall(r'subgraph cluster_\w+ \{\n\t\t.*?label="(.*?)".*?\n(.*?)\n\t\}', src, re.S))
+
+
+def test_a_conv_layer_draws_each_filter_in_a_box_with_its_positions() -> None:
+    C = conv_graph(2, 3)  # two 2×2 filters over a 3×3 image: four positions each
+    src = draw_graph(C).source
+    bodies = cluster_bodies(src)
+    assert list(bodies) == ["conv 0 · filter 0", "conv 0 · filter 1"]
+    for body in bodies.values():
+        names = re.findall(r"<b>(\w+)</b>", body)
+        assert sorted(names) == sorted(["w0", "w1", "w2", "w3", "b", "z0", "z1", "z2", "z3", "a0", "a1", "a2", "a3"])
+        assert body.count("label=<dot>") == 4 and body.count("label=<ReLU>") == 4
+    assert "<b>v1</b>" in src and "collapsed" not in src  # the sum of all outputs is outside the boxes
+    names = Scene(C).names
+    assert "layers.0.filters.1.z3" in names and "layers.0.filters.0.a0" in names  # unique in the formulas
+
+
+def test_weight_sharing_shows_as_one_weight_feeding_every_position() -> None:
+    C = conv_graph(1, 3)
+    src = draw_graph(C).source
+    w1 = node_id(src, "w1")
+    edges = re.findall(rf"^\t{w1} -> (n\d+)op \[label=([-\d.]+)\]", src, re.M)
+    # ∂z/∂w1 at each position is the pixel under w1: x[r][c + 1] at the positions (r, c) = (0,0) (0,1) (1,0) (1,1)
+    assert [float(d) for _, d in edges] == pytest.approx([1 / 9, 2 / 9, 4 / 9, 5 / 9], abs=1e-4)
+    z_boxes = {box(src, f"z{k}").split()[0] for k in range(4)}
+    assert {n for n, _ in edges} == z_boxes  # one weight, four dot nodes
+
+
+def test_a_filters_sum_is_not_part_of_the_filter() -> None:
+    nn = pytest.importorskip("nn")
+    conv = nn.Conv2d(1, 1, kernel_size=2, activation="linear", seed=0)  # notebook 12's example
+    z = conv([[[1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [2.0, 0.0, 1.0]]])
+    C = vsum([pixel for row in z[0] for pixel in row])
+    C.backward()
+    src = draw_graph(C, rankdir="TB").source
+    bodies = cluster_bodies(src)
+    assert list(bodies) == ["filter 0"]
+    assert sorted(re.findall(r"<b>(\w+)</b>", bodies["filter 0"])) == [
+        "b",
+        "w0",
+        "w1",
+        "w2",
+        "w3",
+        "z0",
+        "z1",
+        "z2",
+        "z3",
+    ]
+    assert "<b>v1</b>" not in bodies["filter 0"] and "label=<Σ>" not in bodies["filter 0"]
+
+
+def test_a_large_conv_layer_collapses_to_two_filters_of_three_positions() -> None:
+    C = conv_graph(16, 8, kernel=3, padding=1, values=True)  # 16 filters on an 8×8 image: 2,273 Values
+    graph = draw_graph(C)
+    src = graph.source
+    assert (
+        "2273 Values &gt; max_nodes=500: each conv layer shows its first 2 filters and their first 3 positions" in src
+    )
+    bodies = cluster_bodies(src)
+    assert list(bodies) == ["conv 0 · filter 0", "conv 0 · filter 1"]
+    for key, body in zip(("conv0_filter0", "conv0_filter1"), bodies.values()):
+        assert sorted(re.findall(r"<b>(\w+)</b>", body)) == ["a0", "a1", "a2", "z0", "z1", "z2"]
+        assert "<b>w0–w8, b</b><br/>10 parameters,<br/>shared by 64 positions" in body
+        assert "<b>… 61 more positions</b><br/>122 Values collapsed" in body
+        ops = re.findall(rf"^\tw_{key} -> (n\d+op) \[label=\"×10\"\]", src, re.M)
+        assert len(ops) == 3  # the shared parameters feed each drawn dot node (10 edges each)
+        assert f'i_conv0 -> w_{key} [label="×484" constraint=false lhead=cluster_{key}]' in src
+    assert "<b>… 14 more filters</b><br/>conv 0 · filters 2–15<br/>1932 Values collapsed" in src
+    assert "<b>inputs of conv 0</b><br/>64 Values collapsed" in src and "<b>x00</b>" not in src
+    assert graph.size is not None and graph.size[1] < 40  # nodes drawn
+    assert draw_graph(conv_graph(2, 3), collapse=True).source.count("… 1 more position<") == 2
+
+
+def test_a_cnn_collapses_its_pooling_with_the_positions_not_drawn() -> None:
+    nn = pytest.importorskip("nn")
+    import random
+
+    cnn = nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1, seed=0),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Layer(256, 10, activation="linear", rng=random.Random(0)),
+    )
+    image = [[[((r + c) % 5) / 4 for c in range(8)] for r in range(8)]]
+    loss = nn.cross_entropy([cnn(image)], [3])
+    loss.backward()
+    graph = draw_graph(loss)
+    src = graph.source
+    assert list(cluster_bodies(src)) == ["conv 0 · filter 0", "conv 0 · filter 1"]
+    assert src.count("label=<max>") == 2  # the windows over positions 0, 1 (drawn) and 8, 9 (not drawn)
+    assert [f"layer 3 · neuron {j}" for j in range(10)] == re.findall(r"<b>(layer 3 · neuron \d+)</b>", src)
+    assert "137 Values collapsed" in src  # 61 positions' z and a, and their 15 pooling windows
+    assert graph.size is not None and graph.size[1] < 60
+
+
+def test_a_residual_blocks_bypass_is_drawn_apart() -> None:
+    nn = pytest.importorskip("nn")
+    import random
+
+    x = [Value(0.5, "x1"), Value(-1.0, "x2")]
+    L = vsum(nn.Residual(nn.Layer(2, 2, activation="tanh", rng=random.Random(0)))(x))
+    L.backward()
+    src = draw_graph(L).source
+    bypasses = re.findall(r"^\t(n\d+) -> (n\d+op) \[(.*class=bypass.*)\]$", src, re.M)
+    assert [tail for tail, _, _ in bypasses] == [node_id(src, "x1"), node_id(src, "x2")]
+    assert all('xlabel="bypass · 1.0"' in attrs and 'color="#7c3aed"' in attrs for _, _, attrs in bypasses)
+    assert all(re.search(rf"{head} \[label=<\+>", src) for _, head, _ in bypasses)  # into x + F(x)
+    assert src.count("class=bypass") == 2  # x1 and x2 into the dot nodes are ordinary edges
+    assert list(cluster_bodies(src)) == ["neuron 0", "neuron 1"]  # Residual's module.neurons.0.w.0 …
+    assert "xlabel=bypass" in draw_graph(L, show_local_grads=False).source
+    a = Value(2.0, "a")
+    for no_bypass in (a + a, a * 2 + Value(1.0, "c"), a * a + a):  # x + x·x: no F with parameters
+        assert "bypass" not in draw_graph(no_bypass).source
+    image = [[[Value(float(r - c), f"x{r}{c}") for c in range(3)] for r in range(3)]]
+    out = nn.Residual(nn.Conv2d(1, 1, 3, padding=1, seed=0))(image)
+    assert draw_graph(vsum([v for row in out[0] for v in row])).source.count("class=bypass") == 9
+
+
+@needs_dot
+def test_conv_drawings_render_with_filters_and_positions_in_order() -> None:
+    for rankdir in ("LR", "TB"):
+        graph = draw_graph(conv_graph(16, 8, kernel=3, padding=1, values=True), rankdir=rankdir)
+        svg = graph.svg()
+        names = dict(re.findall(r"^\t+(n\d+) \[label=<<b>(\w+)</b>", graph.source, re.M))
+        where = _node_positions(svg, vertical=rankdir == "LR")
+        for cluster in ("conv0_filter0", "conv0_filter1"):
+            body = re.search(rf"subgraph cluster_{cluster} \{{(.*?)\n\t\}}", graph.source, re.S).group(1)
+            boxes = [n for n in re.findall(r"^\t\t(n\d+) \[", body, re.M) if names[n][0] in "za"]
+            for role in "za":
+                drawn = sorted((n for n in boxes if names[n][0] == role), key=where.__getitem__)
+                assert [names[n] for n in drawn] == [f"{role}0", f"{role}1", f"{role}2"], rankdir
+            others, zs = where[f"p_{cluster}"], [where[n] for n in boxes if names[n][0] == "z"]
+            assert not min(zs) < others < max(zs), rankdir  # the other positions' node: not among them
+        assert where["cluster_conv0_filter0"] < where["cluster_conv0_filter1"]
+    stepper_frame = BackpropStepper(conv_graph(1, 3)).frame(2)
+    assert "filter 0" in stepper_frame.source and stepper_frame.svg().startswith("<svg")
+
+
+def _node_positions(svg: str, vertical: bool) -> dict[str, float]:
+    """The top (``vertical``) or left edge of each drawn node and box, by its DOT name."""
+    found = {}
+    for name, shape in re.findall(
+        r'<g id="\w+" class="(?:node|cluster)[^"]*">\s*<title>(\w+)</title>\s*(<[^>]+>)', svg
+    ):
+        outline = re.search(r'(?:points|d)="([^"]*)"', shape)
+        pairs = re.findall(r"([-\d.]+),([-\d.]+)", outline.group(1)) if outline else []
+        if not pairs:
+            cx, cy = re.search(r'cx="([-\d.]+)" cy="([-\d.]+)"', shape).groups()
+            pairs = [(cx, cy)]
+        found[name] = min(float(y if vertical else x) for x, y in pairs)
+    return found
+
+
+@needs_dot
+def test_a_neurons_parameters_read_in_order_top_to_bottom_too() -> None:  # were right to left: b, w1, w0
+    nn = pytest.importorskip("nn")
+    model = nn.MLP(2, [3, 1], activation="tanh", seed=0)
+    loss = (model([0.5, -1.0]) - 1.0) ** 2
+    loss.backward()
+    graph = draw_graph(loss, rankdir="TB")
+    where = _node_positions(graph.svg(), vertical=False)
+    names = dict(re.findall(r"^\t+(n\d+) \[label=<<b>(\w+)</b>", graph.source, re.M))
+    for label, body in cluster_bodies(graph.source).items():
+        parameters = [n for n in re.findall(r"^\t\t(n\d+) \[", body, re.M) if names[n][0] in "wb"]
+        expected = ["w0", "w1", "b"] if label.startswith("layer 0") else ["w0", "w1", "w2", "b"]
+        assert [names[n] for n in sorted(parameters, key=where.__getitem__)] == expected, label
+
+
+def test_two_conv_layers_collapse_each_with_its_own_inputs() -> None:
+    nn = pytest.importorskip("nn")
+    import random
+
+    cnn = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1, seed=0),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 3, 3, padding=1, seed=1),
+        nn.Flatten(),
+        nn.Layer(48, 3, rng=random.Random(0)),
+    )
+    image = [[[Value((r * c) % 3 / 2, f"x{r}{c}") for c in range(8)] for r in range(8)]]
+    loss = nn.cross_entropy([cnn(image)], [1])
+    loss.backward()
+    src = draw_graph(loss).source
+    assert list(cluster_bodies(src)) == [
+        "conv 0 · filter 0",
+        "conv 0 · filter 1",
+        "conv 2 · filter 0",
+        "conv 2 · filter 1",
+    ]
+    assert "<b>inputs of conv 0</b><br/>64 Values collapsed" in src  # the image
+    assert "<b>inputs of conv 2</b>" in src  # pooled values used only by conv 2's filters
+    assert "<b>… 1 more filter</b><br/>conv 2 · filter 2<br/>" in src
+    assert re.search(r"^\ti_conv0 -> w_conv0_filter0 \[.*lhead=cluster_conv0_filter0", src, re.M)
+    assert not re.search(r"^\ti_conv0 -> \w+_conv2", src, re.M)  # conv 0's inputs feed conv 0 only
