@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from itertools import chain, repeat
 from typing import Any, ClassVar, TypeVar
 
 from autograd_core import Value
@@ -39,7 +40,7 @@ class Module:
         for name, value in vars(self).items():
             if isinstance(value, Module):
                 yield name, value
-            elif isinstance(value, list):
+            elif isinstance(value, list) and any(map(isinstance, value, repeat(Module))):  # weights: skipped in C
                 for i, item in enumerate(value):
                     if isinstance(item, Module):
                         yield f"{name}.{i}", item
@@ -52,25 +53,40 @@ class Module:
 
     def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Value]]:
         """(dotted name, parameter) for every parameter, in a stable order."""
-        for name, value in vars(self).items():
-            if isinstance(value, Value):
-                yield prefix + name, value
-            elif isinstance(value, Module):
-                yield from value.named_parameters(f"{prefix}{name}.")
-            elif isinstance(value, list):
-                for i, item in enumerate(value):
-                    if isinstance(item, Value):
-                        yield f"{prefix}{name}.{i}", item
-                    elif isinstance(item, Module):
-                        yield from item.named_parameters(f"{prefix}{name}.{i}.")
+        for name, values, numbered in self._parameter_runs(prefix):
+            if numbered:
+                for i, p in enumerate(values):
+                    yield f"{name}.{i}", p
+            else:
+                yield name, values[0]
 
     def parameters(self) -> list[Value]:
         """Every parameter (weights and biases), in the order of ``named_parameters()``."""
-        return [p for _, p in self.named_parameters()]
+        return list(chain.from_iterable(values for _, values, _ in self._parameter_runs("")))
 
     def num_parameters(self) -> int:
         """How many scalar parameters the module has."""
-        return sum(1 for _ in self.named_parameters())
+        return sum(len(values) for _, values, _ in self._parameter_runs(""))
+
+    def _parameter_runs(self, prefix: str) -> Iterator[tuple[str, Sequence[Value], bool]]:
+        """The parameters in order, in runs (name, values, numbered): a parameter attribute is
+        (its dotted name, (p,), False); a list holding only parameters is (the list's dotted name,
+        the list, True), its items named name.0, name.1, … — so a neuron's 784 weights pass in
+        one piece, not one Python step each."""
+        for name, value in vars(self).items():
+            if isinstance(value, Value):
+                yield prefix + name, (value,), False
+            elif isinstance(value, Module):
+                yield from value._parameter_runs(f"{prefix}{name}.")
+            elif isinstance(value, list):
+                if all(map(isinstance, value, repeat(Value))):  # tested in C
+                    yield prefix + name, value, True
+                    continue
+                for i, item in enumerate(value):
+                    if isinstance(item, Value):
+                        yield f"{prefix}{name}.{i}", (item,), False
+                    elif isinstance(item, Module):
+                        yield from item._parameter_runs(f"{prefix}{name}.{i}.")
 
     def label_parameters(self) -> None:
         """Set each parameter's ``label`` to its dotted name (done at construction)."""

@@ -18,7 +18,8 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Union
+from operator import attrgetter
+from typing import Any, Union, overload
 
 from autograd_core import Value, no_grad
 from autograd_core.engine import gc_paused
@@ -145,12 +146,16 @@ def _flattened(x: Any) -> Any:
 
 
 def _finite_array(a: Any) -> bool:
-    """True for a NumPy array of real numbers, all finite (the loops below name what is not)."""
+    """True for a NumPy array of real numbers, all finite (the loops below name what is not). A
+    finite sum says so in one pass; a sum that is not (NaN, inf or an overflow) is looked at again."""
     if not (hasattr(a, "dtype") and hasattr(a, "ndim")) or a.dtype.kind not in "iuf":
         return False
+    if a.dtype.kind != "f":
+        return True
     import numpy as np  # an array came in, so NumPy is there
 
-    return bool(np.isfinite(a).all())
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(a.sum()) or np.isfinite(a).all())
 
 
 def _check_numbers(xs: Any, where: str, what: str, indexed: bool = True) -> None:
@@ -225,11 +230,35 @@ def _diverged(what: str, epoch: int, optimizer: Optimizer) -> TrainingDivergedEr
     )
 
 
-def _non_finite(named: list[tuple[str, Value]]) -> tuple[str, float] | None:
+class _NamedParameters(Sequence[tuple[str, Value]]):
+    """The model's ``named_parameters()`` as a sequence whose names are made only when one is
+    read, for an error message: fit checks 10⁵ parameters per step and names one only when it
+    is bad (``params``: ``model.parameters()``, in the same order)."""
+
+    def __init__(self, model: Module, params: list[Value]) -> None:
+        self.model, self.params = model, params
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+    def __iter__(self) -> Iterator[tuple[str, Value]]:
+        return self.model.named_parameters()
+
+    @overload
+    def __getitem__(self, j: int) -> tuple[str, Value]: ...
+    @overload
+    def __getitem__(self, j: slice) -> list[tuple[str, Value]]: ...
+    def __getitem__(self, j: int | slice) -> tuple[str, Value] | list[tuple[str, Value]]:
+        return list(self.model.named_parameters())[j]
+
+
+def _non_finite(named: _NamedParameters) -> tuple[str, float] | None:
     """(name, value) of the first NaN or infinite parameter; one sum when all are finite."""
-    if math.isfinite(sum([p.data for _, p in named])):
+    params = named.params
+    if math.isfinite(sum(map(attrgetter("data"), params))):
         return None
-    return next(((name, p.data) for name, p in named if not math.isfinite(p.data)), None)
+    j = next((j for j, p in enumerate(params) if not math.isfinite(p.data)), None)
+    return None if j is None else (named[j][0], params[j].data)
 
 
 def _check_optimizer(optimizer: Any, params: list[Value]) -> None:
@@ -263,7 +292,7 @@ class _Steps:
     a NaN or infinite loss, gradient norm or parameter raises ``TrainingDivergedError``."""
 
     model: Module
-    named: list[tuple[str, Value]]
+    named: _NamedParameters
     loss: Loss
     optimizer: Optimizer
     penalty: Penalty | None
@@ -272,7 +301,7 @@ class _Steps:
     compiled: CompiledTraining | None
 
     def __post_init__(self) -> None:
-        self.params = [p for _, p in self.named]
+        self.params = self.named.params
 
     def epoch(self, epoch: int, batches_: Iterator[tuple[Any, Any]]) -> tuple[float, float, list[float]]:
         """One pass over the batches → (Σ C·batch size, number classified correctly, ‖∂C/∂p‖ per step)."""
@@ -419,7 +448,7 @@ def fit(
     A NaN or infinite loss, gradient norm or parameter raises ``TrainingDivergedError``.
     ``compile=True`` runs each step over the batch as NumPy arrays (the same numbers;
     ``nn.compiled``), writing the weights back into the model after each epoch and before
-    each callback.
+    each callback, and reading them again after it (a callback may change them).
 
     ``validation=(X_val, y_val)`` measures the loss and accuracy on held-out data after
     each epoch (``History.val_losses``, ``val_accuracies``). ``early_stopping=k`` (needs
@@ -428,18 +457,19 @@ def fit(
     loss after ``fit`` is ``min(history.val_losses)``. ``lr_schedule(epoch)`` gives the
     learning rate η of each epoch (1, 2, …), set in every parameter group before it runs.
     """
-    epochs, size, max_grad_norm, rng = _check_fit_arguments(
-        model, X, y, loss, epochs, batch_size, penalty, progress, callback, max_grad_norm, rng
-    )
-    watch = _check_validation(validation, early_stopping, lr_schedule, loss, _threshold(model), X)
-    named = _checked_parameters(model, optimizer)
+    with gc_paused():  # 10⁴–10⁵ parameters listed, a graph traced: no cycles, nothing for the collector
+        epochs, size, max_grad_norm, rng = _check_fit_arguments(
+            model, X, y, loss, epochs, batch_size, penalty, progress, callback, max_grad_norm, rng
+        )
+        watch = _check_validation(validation, early_stopping, lr_schedule, loss, _threshold(model), X)
+        named = _checked_parameters(model, optimizer)
+        bar = _progress_bar(progress)
+        model.train()
+        compiled = CompiledTraining(model, loss, optimizer, penalty, X, y, named.params) if compile else None
     history = History()
-    bar = _progress_bar(progress)
     epoch_range: Any = range(1, epochs + 1)
     if bar is not None:
         epoch_range = bar(epoch_range, desc="fit", unit="epoch", disable=None)  # disable=None: off if not a tty
-    model.train()
-    compiled = CompiledTraining(model, loss, optimizer, penalty, X, y, [p for _, p in named]) if compile else None
     steps = _Steps(model, named, loss, optimizer, penalty, max_grad_norm, _threshold(model), compiled)
     # compiled: batches of example indices into its arrays (the same rng calls, the same order)
     Xs, ys = (range(len(X)), range(len(X))) if compiled is not None else (X, y)
@@ -458,7 +488,11 @@ def fit(
                 stop = watch is not None and watch.record(epoch, model, history, compiled)
                 if bar is not None:
                     epoch_range.set_postfix(loss=f"{history.losses[-1]:.4f}", acc=f"{history.accuracies[-1]:.3f}")
-                if (callback is not None and callback(epoch, history) is True) or stop:
+                if callback is not None:
+                    stop = callback(epoch, history) is True or stop
+                    if compiled is not None:  # the callback may have changed the weights: train on those
+                        compiled.compiled.read_params()
+                if stop:
                     break
     finally:
         if compiled is not None:
@@ -518,10 +552,10 @@ def _check_fit_arguments(
     return n_epochs, size, clip, rng_or_none(rng, "fit(rng)") or random.Random(0)
 
 
-def _checked_parameters(model: Module, optimizer: Optimizer) -> list[tuple[str, Value]]:
+def _checked_parameters(model: Module, optimizer: Optimizer) -> _NamedParameters:
     """The model's named parameters, once the optimiser is seen to hold them and they are all finite."""
-    named = list(model.named_parameters())
-    _check_optimizer(optimizer, [p for _, p in named])
+    named = _NamedParameters(model, model.parameters())
+    _check_optimizer(optimizer, named.params)
     bad = _non_finite(named)
     if bad is not None:
         raise ValueError(f"fit: parameter {bad[0]} is {bad[1]} before training (did an earlier run diverge?)")
