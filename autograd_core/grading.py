@@ -49,8 +49,8 @@ import io
 import math
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import ExitStack, redirect_stderr, redirect_stdout
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -273,6 +273,25 @@ def _depth() -> int:
     return n
 
 
+@contextmanager
+def _finalizers_at_the_cap() -> Iterator[None]:
+    """While the student's code runs under the lowered recursion limit, a finalizer the garbage
+    collector happens to run there (``__del__``, a weakref callback: anyone's, not the student's)
+    can hit that limit; Python reports it as "Exception ignored in …". Such a RecursionError is
+    our cap's, not a fault of the finalizer: drop it; any other report goes on as before."""
+    old_hook = sys.unraisablehook
+
+    def hook(report: Any) -> None:
+        if not isinstance(report.exc_value, RecursionError):
+            old_hook(report)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = old_hook
+
+
 class _Student:
     """Calls into the student's code for one check: ``time_limit`` seconds in all, ``STUDENT_DEPTH`` nested calls."""
 
@@ -290,6 +309,7 @@ class _Student:
                 if self.capture:
                     stack.enter_context(redirect_stdout(self.printed))
                     stack.enter_context(redirect_stderr(self.printed))
+                stack.enter_context(_finalizers_at_the_cap())
                 sys.setrecursionlimit(min(old_limit, _depth() + STUDENT_DEPTH))
                 sys.settrace(_Deadline(start + self.left).on_call)
                 try:
