@@ -46,6 +46,7 @@ from autograd_core.engine import (
 )
 from autograd_core.extras import require
 from autograd_core.reads import Read, watch_reads
+from autograd_core.rows import Rows
 
 _number = attrgetter("_data")  # a parameter's number, read by compile_batch itself (not a read of f's)
 Ref = tuple[str, int]  # ("v", id of a node) while placing, ("v", column) after; ("p", j) for parameter j
@@ -216,7 +217,7 @@ def _op_nodes(outs: list[Value]) -> list[Value]:
     return order if len(outs) == 1 else order[:-1]
 
 
-def _row(examples: Sequence[Sequence[float]]) -> list[float]:
+def _row(examples: Rows) -> list[float]:
     """The first example as floats (the one f is traced on), with errors naming the argument."""
     if not hasattr(examples, "__len__") or isinstance(examples, (str, bytes)):
         raise TypeError(f"compile_batch(examples) must be a list or array of rows, got {type(examples).__name__}")
@@ -328,7 +329,7 @@ class CompiledBatch:
         self,
         f: Callable[..., Any],
         params: Sequence[Value],
-        examples: Sequence[Sequence[float]],
+        examples: Rows,
         *,
         fixed_graph: bool = False,
     ) -> None:
@@ -686,7 +687,7 @@ def _checked_constant(v: Value) -> Value:
 def compile_batch(
     f: Callable[..., Value | Sequence[Value]],
     params: Sequence[Value],
-    examples: Sequence[Sequence[float]],
+    examples: Rows,
     *,
     fixed_graph: bool = False,
 ) -> CompiledBatch:

@@ -27,6 +27,7 @@ from typing import Any
 
 from autograd_core import CompiledBatch, Value, compile_batch
 from autograd_core.extras import require
+from autograd_core.rows import Rows
 from nn.conv import _shaped
 from nn.layers import Dropout
 from nn.losses import ON_ARRAYS
@@ -43,8 +44,8 @@ class CompiledTraining:
         loss: Callable[..., Value],
         optimizer: Optimizer,
         penalty: Callable[[list[Value]], Value] | None,
-        X: Sequence[Sequence[float]],
-        y: Sequence[Any],
+        X: Rows,
+        y: Rows,
         params: list[Value] | None = None,
     ) -> None:
         """``params``: ``model.parameters()``, when the caller has them already (fit)."""
@@ -103,7 +104,7 @@ class CompiledTraining:
         self._stale = True
         return cost, _correct(A, Y, threshold), norm
 
-    def evaluate(self, X: Any, y: Sequence[Any], threshold: float) -> tuple[float, int]:
+    def evaluate(self, X: Rows, y: Rows, threshold: float) -> tuple[float, int]:
         """(C, number correct) on examples (X, y) with the current weights, through the compiled
         graph: fit's validation after each epoch (the graph has no dropout, so eval mode is the same)."""
         np = self.np
@@ -142,7 +143,7 @@ class CompiledTraining:
         self._stale = False
 
 
-def outputs_on_arrays(model: Module, X: Any) -> Any:
+def outputs_on_arrays(model: Module, X: Rows) -> Any:
     """``model(x)`` for every example x of X (rows; images (N, C, H, W); signals (N, C, L)) as an
     (N × outputs) array, through the model's compiled graph (``accuracy(..., compile=True)``)."""
     np = require("numpy", "nn", "accuracy(compile=True)")
@@ -151,7 +152,7 @@ def outputs_on_arrays(model: Module, X: Any) -> Any:
     return compiled_model(model, model.parameters(), rows, examples.shape[1:]).forward(rows)
 
 
-def count_correct(A: Any, y: Sequence[Any], threshold: float) -> int:
+def count_correct(A: Any, y: Rows, threshold: float) -> int:
     """How many outputs (rows of A) are right for the targets y, as ``nn.train.is_correct`` counts."""
     np = require("numpy", "nn", "accuracy(compile=True)")
     Y = np.asarray(y, dtype=float)
@@ -312,9 +313,7 @@ def _structure(model: Module, params: list[Value]) -> Hashable:
     return tuple(modules), tuple(map(id, params))
 
 
-def compiled_model(
-    model: Module, params: list[Value], X: Sequence[Sequence[float]], shape: tuple[int, ...]
-) -> CompiledBatch:
+def compiled_model(model: Module, params: list[Value], X: Rows, shape: tuple[int, ...]) -> CompiledBatch:
     """``compile_batch`` of ``model`` for one example (a row of X, given to the model shaped as
     ``shape``: (C, H, W) for an image, (C, L) for a signal), reused while the model's structure
     and the shape are the same."""

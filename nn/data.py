@@ -9,16 +9,14 @@ from __future__ import annotations
 import io
 import os
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from autograd_core.extras import require
 from autograd_core.files import write_atomically
+from autograd_core.rows import Rows
 from nn._checks import got, integer, real, rng_or_none, sequence
-
-X_ = TypeVar("X_")
-Y_ = TypeVar("Y_")
 
 
 def make_moons(n_samples: int = 100, noise: float = 0.1, seed: int = 0) -> tuple[list[list[float]], list[int]]:
@@ -126,8 +124,8 @@ def nand() -> tuple[list[list[float]], list[int]]:
 
 
 def batches(
-    X: Sequence[X_], y: Sequence[Y_], batch_size: int, shuffle: bool = True, rng: random.Random | None = None
-) -> Iterator[tuple[list[X_], list[Y_]]]:
+    X: Rows, y: Rows, batch_size: int, shuffle: bool = True, rng: random.Random | None = None
+) -> Iterator[tuple[list[Any], list[Any]]]:
     """Mini-batches (X_batch, y_batch) of ``batch_size`` examples (the last may be smaller).
 
     The arguments are checked when it is called, not when the first batch is asked for.
@@ -145,9 +143,7 @@ def batches(
     return _batches(X, y, order, batch_size)
 
 
-def _batches(
-    X: Sequence[X_], y: Sequence[Y_], order: list[int], batch_size: int
-) -> Iterator[tuple[list[X_], list[Y_]]]:
+def _batches(X: Rows, y: Rows, order: list[int], batch_size: int) -> Iterator[tuple[list[Any], list[Any]]]:
     """The batches of ``batches``, taken in ``order``."""
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Union
 
 from autograd_core import Value, linear
+from autograd_core.rows import Rows
 from nn._checks import got, integer, real, rng_or_none, sequence
 from nn.activations import Activation, check_activation, get_activation
 from nn.init import check_init, default_init, init_weights
@@ -222,7 +223,7 @@ class MLP(Module):
         _check_length(x, self.nin)
         return self._outputs([x])[0]
 
-    def batch(self, X: Sequence[Input]) -> list[Value | list[Value]]:
+    def batch(self, X: Rows) -> list[Value | list[Value]]:
         """``[model(x) for x in X]``, reading the weights once for the whole batch (faster)."""
         nin = self.nin
         for i, x in enumerate(sequence(X, "MLP.batch(X)", f"examples (each a list of {nin} inputs)")):
@@ -232,7 +233,7 @@ class MLP(Module):
                 raise type(e)(f"MLP.batch(X) takes a list of examples; X[{i}]: {e}") from None
         return self._outputs(X)
 
-    def _outputs(self, X: Sequence[Input]) -> list[Value | list[Value]]:
+    def _outputs(self, X: Rows) -> list[Value | list[Value]]:
         """The outputs for examples already checked, the weights read once."""
         *hidden, last = [(_prepare(layer.neurons), layer._act) for layer in self.layers]
         last_neurons, last_act = last

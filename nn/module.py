@@ -14,6 +14,7 @@ from itertools import chain, repeat
 from typing import Any, ClassVar, TypeVar
 
 from autograd_core import Value
+from autograd_core.rows import Rows
 from nn._checks import got, real, sequence
 
 M = TypeVar("M", bound="Module")
@@ -98,7 +99,7 @@ class Module:
         for p in self.parameters():
             p.grad = 0.0
 
-    def batch(self, X: Sequence[Any]) -> list[Any]:
+    def batch(self, X: Rows) -> list[Any]:
         """The outputs for a list of inputs: ``[self(x) for x in X]`` (MLP does it faster)."""
         return [self(x) for x in sequence(X, f"{type(self).__name__}.batch(X)", "examples")]
 

@@ -24,6 +24,7 @@ from typing import Any, Union, overload
 from autograd_core import Value, no_grad
 from autograd_core.engine import gc_paused
 from autograd_core.extras import MissingExtraError, require
+from autograd_core.rows import Rows
 from nn._checks import flag, function, got, integer, nested_lengths, real, rng_or_none, sequence
 from nn.compiled import CompiledTraining, count_correct, holds_in_order, outputs_on_arrays
 from nn.data import batches
@@ -118,7 +119,7 @@ def _check_label(output: Output, target: Any, i: int) -> None:
         )
 
 
-def _check_data(X: Sequence[Any], y: Sequence[Any], where: str) -> None:
+def _check_data(X: Rows, y: Rows, where: str) -> None:
     """Every input a list of finite numbers, every target a finite number (or a list of them),
     as many targets as inputs; the error names the example and the feature."""
     sequence(X, f"{where}(X)", "examples (each a list of input numbers)")
@@ -174,7 +175,7 @@ def _check_numbers(xs: Any, where: str, what: str, indexed: bool = True) -> None
             raise ValueError(f"{name}{whose} is {v}: the data must be finite (drop or fill in that value)")
 
 
-def accuracy(model: Callable[[Any], Output], X: Sequence[Any], y: Sequence[Any], *, compile: bool = False) -> float:
+def accuracy(model: Callable[[Any], Output], X: Rows, y: Rows, *, compile: bool = False) -> float:
     """Fraction of examples classified correctly, in eval mode and under ``no_grad``.
 
     Several outputs: correct when the argmax is the target (a class index in [0, outputs),
@@ -210,7 +211,7 @@ def accuracy(model: Callable[[Any], Output], X: Sequence[Any], y: Sequence[Any],
     return correct / len(X)
 
 
-def _count_compiled(model: Module, X: Sequence[Any], y: Sequence[Any], threshold: float) -> int:
+def _count_compiled(model: Module, X: Rows, y: Rows, threshold: float) -> int:
     """``accuracy``'s count through the compiled graph, each target checked against the outputs first."""
     A = outputs_on_arrays(model, X)
     outputs = [Value(0.0)] * A.shape[1]
@@ -361,8 +362,8 @@ class _Validation:
     """The validation set of ``fit``: after each epoch, its loss and accuracy in eval mode under
     ``no_grad``; with ``patience`` (early stopping), the best weights so far and whether to stop."""
 
-    X: Sequence[Any]
-    y: Sequence[Any]
+    X: Rows
+    y: Rows
     loss: Loss
     threshold: float
     patience: int | None
@@ -416,8 +417,8 @@ def _set_learning_rate(optimizer: Any, schedule: Callable[[int], Any], epoch: in
 
 def fit(
     model: Module,
-    X: Sequence[Any],
-    y: Sequence[Any],
+    X: Rows,
+    y: Rows,
     loss: Loss,
     optimizer: Optimizer,
     epochs: int,
@@ -429,7 +430,7 @@ def fit(
     max_grad_norm: float | None = None,
     rng: random.Random | None = None,
     compile: bool = False,
-    validation: tuple[Sequence[Any], Sequence[Any]] | None = None,
+    validation: tuple[Rows, Rows] | None = None,
     early_stopping: int | None = None,
     lr_schedule: Callable[[int], float] | None = None,
 ) -> History:
@@ -503,7 +504,7 @@ def fit(
 
 
 def _check_validation(
-    validation: object, early_stopping: object, lr_schedule: object, loss: Loss, threshold: float, X: Sequence[Any]
+    validation: object, early_stopping: object, lr_schedule: object, loss: Loss, threshold: float, X: Rows
 ) -> _Validation | None:
     """``fit``'s validation, early_stopping and lr_schedule arguments checked."""
     function(lr_schedule, "fit(lr_schedule)", optional=True)
@@ -526,8 +527,8 @@ def _check_validation(
 
 def _check_fit_arguments(
     model: object,
-    X: Sequence[Any],
-    y: Sequence[Any],
+    X: Rows,
+    y: Rows,
     loss: object,
     epochs: object,
     batch_size: object,
