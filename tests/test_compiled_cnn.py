@@ -154,16 +154,7 @@ def test_sums_of_equal_arity_are_one_call_each_with_its_own_numbers() -> None:
 @pytest.mark.parametrize(
     ("make", "shape", "optimizer"),
     [
-        (
-            lambda: nn.Sequential(
-                nn.Conv2d(1, 4, 3, padding=1, seed=0),
-                nn.MaxPool2d(2),
-                nn.Flatten(),
-                nn.Layer(16, 3, activation="linear", rng=random.Random(1)),
-            ),
-            (1, 4, 4),
-            lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9),
-        ),
+        (*MODELS["conv2d-maxpool-linear"], lambda ps: nn.SGD(ps, lr=0.1, momentum=0.9)),
         (
             lambda: nn.Sequential(
                 nn.Conv1d(1, 3, 5, stride=2, padding=1, seed=2),
